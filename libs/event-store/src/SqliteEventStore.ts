@@ -1,0 +1,106 @@
+import type Database from "better-sqlite3"
+import { Effect, Layer } from "effect"
+import { EventStore, type Position, type RecordedEvent } from "./EventStore.js"
+import * as LocalLog from "./internal/LocalLog.js"
+import { SqliteDatabase } from "./SqliteDatabase.js"
+
+const schema = `
+CREATE TABLE IF NOT EXISTS streams (
+  name TEXT PRIMARY KEY,
+  revision INTEGER NOT NULL,
+  status TEXT NOT NULL
+) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS events (
+  position INTEGER PRIMARY KEY AUTOINCREMENT,
+  stream TEXT NOT NULL,
+  revision INTEGER NOT NULL,
+  id TEXT NOT NULL UNIQUE,
+  type TEXT NOT NULL,
+  data TEXT NOT NULL,
+  metadata TEXT,
+  created INTEGER NOT NULL
+);
+CREATE UNIQUE INDEX IF NOT EXISTS events_by_stream ON events (stream, revision);
+`
+
+interface Row {
+  position: bigint
+  stream: string
+  revision: bigint
+  id: string
+  type: string
+  data: string
+  metadata: string | null
+  created: bigint
+}
+
+const toRecorded = (row: Row): RecordedEvent => {
+  const position: Position = { commit: row.position, prepare: row.position }
+  return {
+    id: row.id,
+    stream: row.stream,
+    type: row.type,
+    revision: row.revision,
+    position,
+    data: JSON.parse(row.data),
+    metadata: row.metadata === null ? null : JSON.parse(row.metadata),
+    created: Number(row.created)
+  }
+}
+
+const matches = (stream: string, prefixes: ReadonlyArray<string> | undefined) =>
+  prefixes === undefined || prefixes.some((p) => stream.startsWith(p))
+
+export const makeLog = (db: Database.Database): LocalLog.LocalLog => {
+  db.exec(schema)
+  const prepare = (sql: string) => db.prepare(sql).safeIntegers(true)
+  const selectStream = prepare("SELECT revision, status FROM streams WHERE name = ?")
+  const upsertStream = prepare(
+    "INSERT INTO streams (name, revision, status) VALUES (?, ?, ?) ON CONFLICT(name) DO UPDATE SET revision = excluded.revision, status = excluded.status"
+  )
+  const selectById = prepare("SELECT stream, revision, position FROM events WHERE id = ?")
+  const insert = prepare(
+    "INSERT INTO events (stream, revision, id, type, data, metadata, created) VALUES (?, ?, ?, ?, ?, ?, ?)"
+  )
+  const deleteStream = prepare("DELETE FROM events WHERE stream = ?")
+  const forwards = prepare("SELECT * FROM events WHERE stream = ? AND revision >= ? ORDER BY revision ASC LIMIT ?")
+  const backwards = prepare("SELECT * FROM events WHERE stream = ? AND revision <= ? ORDER BY revision DESC LIMIT ?")
+  const all = prepare("SELECT * FROM events WHERE position > ? ORDER BY position ASC LIMIT ?")
+  const head = prepare("SELECT seq FROM sqlite_sequence WHERE name = 'events'")
+  return {
+    stream: (stream) => {
+      const row = selectStream.get(stream) as { revision: bigint; status: LocalLog.StreamStatus } | undefined
+      return row
+    },
+    findEvent: (id) => selectById.get(id) as LocalLog.StoredRef | undefined,
+    insert: (stream, revision, event, created) =>
+      insert.run(
+        stream,
+        revision,
+        event.id,
+        event.type,
+        JSON.stringify(event.data),
+        event.metadata === undefined ? null : JSON.stringify(event.metadata),
+        created
+      ).lastInsertRowid as bigint,
+    setStream: (stream, state) => void upsertStream.run(stream, state.revision, state.status),
+    deleteEvents: (stream) => void deleteStream.run(stream),
+    readStream: (stream, from, direction, maxCount) =>
+      ((direction === "forwards" ? forwards : backwards).all(stream, from, maxCount) as Array<Row>).map(toRecorded),
+    readAll: (after, maxCount, filter) => {
+      const rows = all.all(after, maxCount) as Array<Row>
+      const last = rows.at(-1)
+      return {
+        events: rows.filter((r) => matches(r.stream, filter.streamPrefixes)).map(toRecorded),
+        // A short page read to the end: what was allocated after it is gone (deleted), so skip past it.
+        scannedTo: rows.length < maxCount ? ((head.get() as { seq: bigint } | undefined)?.seq ?? after) : last!.position
+      }
+    },
+    head: () => (head.get() as { seq: bigint } | undefined)?.seq ?? 0n,
+    transaction: (f) => db.transaction(f).immediate()
+  }
+}
+
+export const make = Effect.flatMap(SqliteDatabase, (db) => LocalLog.make(makeLog(db)))
+
+export const layerSqlite = Layer.effect(EventStore, make)

@@ -1,0 +1,188 @@
+import { Chunk, Effect, Stream, SubscriptionRef } from "effect"
+import {
+  type AllFilter,
+  type AppendError,
+  type AppendRequest,
+  type AppendResult,
+  type Direction,
+  type EventStore,
+  type ExpectedRevision,
+  formatExpected,
+  Position,
+  type ProposedEvent,
+  type RecordedEvent,
+  StoreUnavailable,
+  StreamDeleted,
+  WrongExpectedRevision
+} from "../EventStore.js"
+
+export type StreamStatus = "live" | "deleted" | "tombstoned"
+
+export interface StreamState {
+  /** The last revision ever written, -1 when none; kept across a soft delete so revisions continue. */
+  readonly revision: bigint
+  readonly status: StreamStatus
+}
+
+export interface StoredRef {
+  readonly stream: string
+  readonly revision: bigint
+  readonly position: bigint
+}
+
+export interface Page {
+  readonly events: ReadonlyArray<RecordedEvent>
+  /** How far the read looked, matches or not: the next read starts after it. */
+  readonly scannedTo: bigint
+}
+
+/**
+ * The synchronous primitives a single-process store provides. The rules of
+ * the port (expected revisions, idempotent ids, deletes, catch-up
+ * subscriptions) are written once, in `make`, over them.
+ */
+export interface LocalLog {
+  readonly stream: (stream: string) => StreamState | undefined
+  readonly findEvent: (id: string) => StoredRef | undefined
+  readonly insert: (stream: string, revision: bigint, event: ProposedEvent, created: number) => bigint
+  readonly setStream: (stream: string, state: StreamState) => void
+  readonly deleteEvents: (stream: string) => void
+  readonly readStream: (stream: string, from: bigint, direction: Direction, maxCount: number) => ReadonlyArray<RecordedEvent>
+  readonly readAll: (after: bigint, maxCount: number, filter: AllFilter) => Page
+  readonly head: () => bigint
+  readonly transaction: <A>(f: () => A) => A
+}
+
+const exists = (state: StreamState | undefined): state is StreamState =>
+  state !== undefined && state.status === "live" && state.revision >= 0n
+
+const accepts = (state: StreamState | undefined, expected: ExpectedRevision): boolean => {
+  switch (expected) {
+    case "any":
+      return true
+    case "no_stream":
+      return !exists(state)
+    case "stream_exists":
+      return exists(state)
+    default:
+      return exists(state) && state.revision === expected
+  }
+}
+
+const wrongRevision = (stream: string, state: StreamState | undefined, expected: ExpectedRevision) =>
+  new WrongExpectedRevision({
+    stream,
+    expected: formatExpected(expected),
+    actual: exists(state) ? state.revision.toString() : "no_stream"
+  })
+
+const PAGE = 512
+
+export const make = (log: LocalLog, now: () => number = Date.now): Effect.Effect<EventStore["Type"]> =>
+  Effect.gen(function* () {
+    const head = yield* SubscriptionRef.make(log.head())
+
+    const appendOne = ({ events, expected, stream }: AppendRequest): AppendResult | AppendError => {
+      const state = log.stream(stream)
+      if (state?.status === "tombstoned") return new StreamDeleted({ stream })
+      const known = events.map((e) => log.findEvent(e.id))
+      const fresh = events.filter((_, i) => known[i] === undefined)
+      // A retried append whose ids are all stored is answered as it was the first time.
+      if (fresh.length === 0 && events.length > 0) {
+        return {
+          nextRevision: state?.revision ?? -1n,
+          events: known.map((k, i) => ({
+            id: events[i]!.id,
+            revision: k!.revision,
+            position: Position.of(k!.position),
+            duplicate: true
+          }))
+        }
+      }
+      if (fresh.length < events.length && expected !== "any") return wrongRevision(stream, state, expected)
+      if (!accepts(state, expected)) return wrongRevision(stream, state, expected)
+      const created = now()
+      let revision = state?.revision ?? -1n
+      const appended = events.map((event, i) => {
+        const k = known[i]
+        if (k !== undefined) {
+          return { id: event.id, revision: k.revision, position: Position.of(k.position), duplicate: true }
+        }
+        revision += 1n
+        const position = log.insert(stream, revision, event, created)
+        return { id: event.id, revision, position: Position.of(position), duplicate: false }
+      })
+      log.setStream(stream, { revision, status: "live" })
+      return { nextRevision: revision, events: appended }
+    }
+
+    const write = <A>(f: () => A): Effect.Effect<A, StoreUnavailable> =>
+      Effect.try({
+        try: () => log.transaction(f),
+        catch: (e) => new StoreUnavailable({ reason: String(e) })
+      }).pipe(Effect.tap(() => SubscriptionRef.set(head, log.head())))
+
+    const read = (fn: () => ReturnType<LocalLog["readAll"]>) =>
+      Effect.try({ try: fn, catch: (e) => new StoreUnavailable({ reason: String(e) }) })
+
+    const remove = (status: StreamStatus) => (stream: string, expected: ExpectedRevision) =>
+      write((): AppendError | undefined => {
+        const state = log.stream(stream)
+        if (state?.status === "tombstoned") return new StreamDeleted({ stream })
+        if (!accepts(state, expected)) return wrongRevision(stream, state, expected)
+        log.deleteEvents(stream)
+        log.setStream(stream, { revision: state?.revision ?? -1n, status })
+        return undefined
+      }).pipe(Effect.flatMap((error) => (error === undefined ? Effect.void : Effect.fail(error))))
+
+    const readAllPage = (after: bigint, maxCount: number, filter: AllFilter) =>
+      read(() => log.readAll(after, maxCount, filter))
+
+    const awaitBeyond = (cursor: bigint) =>
+      head.changes.pipe(
+        Stream.filter((h) => h > cursor),
+        Stream.take(1),
+        Stream.runDrain
+      )
+
+    const store: EventStore["Type"] = {
+      idempotence: "exact",
+      append: (stream, events, expected) =>
+        write(() => appendOne({ stream, events, expected })).pipe(
+          Effect.flatMap((r) => ("_tag" in r ? Effect.fail(r) : Effect.succeed(r)))
+        ),
+      appendMany: (requests) => write(() => requests.map(appendOne)),
+      read: (stream, options = {}) =>
+        Effect.try({
+          try: () => {
+            const state = log.stream(stream)
+            if (state?.status === "tombstoned") return new StreamDeleted({ stream })
+            const direction = options.direction ?? "forwards"
+            const from = options.from ?? (direction === "forwards" ? 0n : (state?.revision ?? -1n))
+            return log.readStream(stream, from, direction, options.maxCount ?? Number.MAX_SAFE_INTEGER)
+          },
+          catch: (e) => new StoreUnavailable({ reason: String(e) })
+        }).pipe(Effect.flatMap((r) => ("_tag" in r ? Effect.fail(r) : Effect.succeed(r)))),
+      readAll: (options = {}) =>
+        readAllPage(options.after?.commit ?? -1n, options.maxCount ?? PAGE, options).pipe(Effect.map((p) => p.events)),
+      head: Effect.sync(() => Position.of(log.head())),
+      subscribeAll: (options = {}) =>
+        Stream.suspend(() => {
+          let cursor = options.after?.commit ?? -1n
+          const next: Effect.Effect<Chunk.Chunk<RecordedEvent>, StoreUnavailable> = Effect.suspend(() =>
+            readAllPage(cursor, options.maxCount ?? PAGE, options)
+          ).pipe(
+            Effect.flatMap((page) => {
+              const moved = page.scannedTo > cursor
+              cursor = page.scannedTo > cursor ? page.scannedTo : cursor
+              if (page.events.length > 0) return Effect.succeed(Chunk.unsafeFromArray(page.events as Array<RecordedEvent>))
+              return (moved ? Effect.void : awaitBeyond(cursor)).pipe(Effect.zipRight(next))
+            })
+          )
+          return Stream.repeatEffectChunk(next)
+        }),
+      deleteStream: remove("deleted"),
+      tombstone: remove("tombstoned")
+    }
+    return store
+  })
