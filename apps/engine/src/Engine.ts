@@ -1,0 +1,25 @@
+import { Effect, Layer } from "effect"
+import type { EngineConfig } from "./EngineConfig.js"
+import * as EventLogHandlers from "./EventLogHandlers.js"
+import { serve } from "./GrpcServer.js"
+import * as IngestHandlers from "./IngestHandlers.js"
+import * as Infrastructure from "./Infrastructure.js"
+
+/** The engine for one configuration: its gRPC services over its stores, for the life of the scope. */
+export const layer = (config: EngineConfig) =>
+  Layer.scopedDiscard(
+    Effect.gen(function* () {
+      const ingest = yield* IngestHandlers.make(config.limits)
+      const eventLog = yield* EventLogHandlers.make
+      yield* Effect.addFinalizer(() => Effect.logInfo("Nudge engine stopped"))
+      const { port } = yield* serve(config.grpcAddress, [ingest, eventLog.binding], config.drainMs)
+      // Runs before the server's drain: endless tails would otherwise hold the shutdown until the drain timeout.
+      yield* Effect.addFinalizer(() => eventLog.stop)
+      yield* Effect.logInfo("Nudge engine ready").pipe(
+        Effect.annotateLogs({
+          address: config.grpcAddress.replace(/:\d+$/, `:${port}`),
+          store: Infrastructure.storeDescription(config)
+        })
+      )
+    })
+  ).pipe(Layer.provide(Infrastructure.layer(config)))

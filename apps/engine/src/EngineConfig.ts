@@ -1,0 +1,45 @@
+import { IngestLimits } from "@nudge/ingest"
+import { Config, Option, type Redacted } from "effect"
+import * as path from "node:path"
+
+export interface EngineConfig {
+  readonly grpcAddress: string
+  readonly dataDir: string
+  readonly eventStoreConnection: Option.Option<Redacted.Redacted<string>>
+  readonly redisUrl: Option.Option<Redacted.Redacted<string>>
+  readonly limits: IngestLimits.IngestLimits
+  /** How long a shutdown waits for in-flight calls before cutting them. */
+  readonly drainMs: number
+}
+
+const hostPort = /^(\[[0-9a-fA-F:.]+\]|[A-Za-z0-9.-]+):(\d{1,5})$/
+
+const grpcAddress = Config.string("NUDGE_GRPC_ADDRESS").pipe(
+  Config.withDefault("127.0.0.1:50051"),
+  Config.validate({
+    message: "expected host:port, such as 127.0.0.1:50051",
+    validation: (s) => {
+      const m = hostPort.exec(s)
+      return m !== null && Number(m[2]) <= 65535
+    }
+  })
+)
+
+export const config: Config.Config<EngineConfig> = Config.all({
+  grpcAddress,
+  dataDir: Config.string("NUDGE_DATA_DIR").pipe(
+    Config.withDefault("./data"),
+    Config.validate({ message: "must not be empty", validation: (s) => s.trim().length > 0 }),
+    Config.map((dir) => path.resolve(dir))
+  ),
+  eventStoreConnection: Config.option(Config.redacted("EVENTSTORE_CONNECTION_STRING")),
+  redisUrl: Config.option(Config.redacted("REDIS_URL")),
+  limits: IngestLimits.config,
+  drainMs: Config.integer("NUDGE_DRAIN_MS").pipe(Config.withDefault(10_000))
+}).pipe(
+  Config.validate({
+    message:
+      "EVENTSTORE_CONNECTION_STRING needs REDIS_URL too: EventStoreDB only ignores recent retries, so the dedup index lives in Redis",
+    validation: (c) => Option.isNone(c.eventStoreConnection) || Option.isSome(c.redisUrl)
+  })
+)

@@ -1,0 +1,73 @@
+import * as grpc from "@grpc/grpc-js"
+import { Cause, Effect, Exit, Runtime, Schema } from "effect"
+import { codeOf, type EngineError } from "./GrpcStatus.js"
+
+export class BindFailed extends Schema.TaggedError<BindFailed>()("BindFailed", {
+  address: Schema.String,
+  reason: Schema.String
+}) {
+  override get message() {
+    return `cannot listen on ${this.address}: ${this.reason}`
+  }
+}
+
+export interface ServiceBinding {
+  readonly definition: grpc.ServiceDefinition
+  readonly implementation: grpc.UntypedServiceImplementation
+}
+
+/** Large enough for any batch message; the per-event limit is checked on the decoded size. */
+const MaxMessageBytes = 4 * 1024 * 1024
+
+/**
+ * A grpc-js server for the scope: on release it stops taking calls, lets the
+ * ones in flight finish for up to `drainMs`, then cuts the rest.
+ */
+export const serve = (address: string, bindings: ReadonlyArray<ServiceBinding>, drainMs: number) =>
+  Effect.acquireRelease(
+    Effect.async<{ readonly server: grpc.Server; readonly port: number }, BindFailed>((resume) => {
+      const server = new grpc.Server({
+        "grpc.max_receive_message_length": MaxMessageBytes,
+        "grpc.max_send_message_length": MaxMessageBytes
+      })
+      for (const b of bindings) server.addService(b.definition, b.implementation)
+      server.bindAsync(address, grpc.ServerCredentials.createInsecure(), (error, port) =>
+        resume(error === null ? Effect.succeed({ server, port }) : Effect.fail(new BindFailed({ address, reason: error.message })))
+      )
+    }),
+    ({ server }) =>
+      Effect.async<void>((resume) => {
+        const timer = setTimeout(() => server.forceShutdown(), drainMs)
+        server.tryShutdown(() => {
+          clearTimeout(timer)
+          resume(Effect.void)
+        })
+      })
+  )
+
+export interface Reply<A> {
+  (error: grpc.ServiceError | null, value?: A): void
+}
+
+export const serviceError = (code: grpc.status, details: string): grpc.ServiceError =>
+  Object.assign(new Error(details), { code, details, metadata: new grpc.Metadata() })
+
+/**
+ * The edge between grpc-js callbacks and effects: runs a handler's effect on
+ * the engine's runtime and answers with its value, its typed error mapped to
+ * a status, or INTERNAL for a defect.
+ */
+export const answer = <R>(runtime: Runtime.Runtime<R>) => {
+  const run = Runtime.runCallback(runtime)
+  return <A>(effect: Effect.Effect<A, EngineError, R>, reply: Reply<A>) =>
+    run(effect, {
+      onExit: (exit) => {
+        if (Exit.isSuccess(exit)) return reply(null, exit.value)
+        const failure = Cause.failureOption(exit.cause)
+        if (failure._tag === "Some") return reply(serviceError(codeOf(failure.value), failure.value.message))
+        if (Cause.isInterruptedOnly(exit.cause)) return reply(serviceError(grpc.status.CANCELLED, "cancelled"))
+        Runtime.runFork(runtime)(Effect.logError("handler defect", exit.cause))
+        return reply(serviceError(grpc.status.INTERNAL, "internal error"))
+      }
+    })
+}

@@ -1,0 +1,27 @@
+import { SqliteDatabase, SqliteEventStore } from "@nudge/event-store"
+import { Appender, Dedup, Ingestor } from "@nudge/ingest"
+import { RedisClient } from "@nudge/redis"
+import { Layer, Option } from "effect"
+import * as path from "node:path"
+import type { EngineConfig } from "./EngineConfig.js"
+
+/** Where events, dedup and state live, chosen by configuration alone. */
+export const storeDescription = (config: EngineConfig) =>
+  Option.isSome(config.eventStoreConnection) ? "eventstoredb" : `embedded (${path.join(config.dataDir, "events.db")})`
+
+const eventStore = (config: EngineConfig) =>
+  SqliteEventStore.layerSqlite.pipe(
+    Layer.provideMerge(SqliteDatabase.layer({ filename: path.join(config.dataDir, "events.db") }))
+  )
+
+const dedup = (config: EngineConfig) =>
+  Option.match(config.redisUrl, {
+    onNone: () => Dedup.layerStore,
+    onSome: (url) => Dedup.layerRedis(config.limits.dedupWindowMs).pipe(Layer.provide(RedisClient.layer(url)))
+  })
+
+export const layer = (config: EngineConfig) => {
+  const store = eventStore(config)
+  const ingest = Ingestor.layer.pipe(Layer.provide(Appender.layer), Layer.provide(dedup(config)))
+  return ingest.pipe(Layer.provideMerge(store))
+}

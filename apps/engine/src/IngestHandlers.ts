@@ -1,0 +1,149 @@
+import * as grpc from "@grpc/grpc-js"
+import type { UserEvent } from "@nudge/domain"
+import { type IngestLimits, IngestMessage, Ingestor, InvalidArgument, LimitExceeded } from "@nudge/ingest"
+import {
+  IdentifyRequest,
+  IngestServiceService,
+  type Rejection,
+  SetConsentRequest,
+  TrackRequest,
+  type TrackResponse,
+  TrackStreamResponse
+} from "@nudge/proto"
+import { Effect, Either, Runtime } from "effect"
+import { answer, type ServiceBinding, serviceError } from "./GrpcServer.js"
+import { codeOf } from "./GrpcStatus.js"
+import { type Decoded, decoder } from "./Wire.js"
+
+type Validate<M, E> = (m: M, r: IngestMessage.Received, l: IngestLimits.IngestLimits) => Either.Either<E, InvalidArgument | LimitExceeded>
+
+const response = (outcome: Ingestor.Outcome): Effect.Effect<TrackResponse, Ingestor.Outcome & { _tag: "UserErased" }> =>
+  outcome._tag === "Accepted"
+    ? Effect.succeed({ eventId: outcome.eventId, position: outcome.position, duplicate: outcome.duplicate })
+    : Effect.fail(outcome)
+
+const received = (bytes: number): IngestMessage.Received => ({ bytes, receivedAt: Date.now() })
+
+const validated = <M, E>(decoded: Decoded<M>, validate: Validate<M, E>, limits: IngestLimits.IngestLimits) =>
+  decoded._tag === "Malformed"
+    ? Either.left(new InvalidArgument({ field: "", reason: decoded.reason }))
+    : validate(decoded.message, received(decoded.bytes), limits)
+
+/** How many validated messages wait for one append, and how many appends one call keeps in flight. */
+const ChunkSize = 512
+const InFlight = 2
+
+export const make = (limits: IngestLimits.IngestLimits) =>
+  Effect.gen(function* () {
+    const runtime = yield* Effect.runtime<Ingestor.Ingestor>()
+    const ingestor = yield* Ingestor.Ingestor
+    const reply = answer(runtime)
+    const runPromise = Runtime.runPromise(runtime)
+
+    const unary =
+      <M, E extends UserEvent.UserEvent>(validate: Validate<M, E>) =>
+      (call: grpc.ServerUnaryCall<Decoded<M>, TrackResponse>, callback: grpc.sendUnaryData<TrackResponse>) =>
+        reply(
+          Effect.gen(function* () {
+            const event = yield* validated(call.request, validate, limits)
+            const [outcome] = yield* ingestor.accept([event])
+            return yield* response(outcome!)
+          }),
+          callback
+        )
+
+    /**
+     * Reads the client stream in chunks, keeping at most `InFlight` chunk
+     * appends pending; while they are, the call is paused, so HTTP/2 flow
+     * control pushes back on the producer and memory stays bounded.
+     */
+    const trackStream = (
+      call: grpc.ServerReadableStream<Decoded<TrackRequest>, TrackStreamResponse>,
+      callback: grpc.sendUnaryData<TrackStreamResponse>
+    ) => {
+      const summary = { accepted: 0, duplicates: 0, rejected: 0, rejections: [] as Array<Rejection> }
+      const reject = (messageId: string, reason: string) => {
+        summary.rejected += 1
+        if (summary.rejections.length < 1000) summary.rejections.push({ messageId, reason })
+      }
+      let chunk: Array<UserEvent.Tracked> = []
+      let seen = 0
+      let failure: Error | undefined
+      const pending = new Set<Promise<void>>()
+      const flush = () => {
+        if (chunk.length === 0) return
+        const events = chunk
+        chunk = []
+        const done = runPromise(ingestor.accept(events)).then(
+          (outcomes) =>
+            outcomes.forEach((o, i) => {
+              if (o._tag === "UserErased") reject(events[i]!.messageId, o.message)
+              else if (o.duplicate) summary.duplicates += 1
+              else summary.accepted += 1
+            }),
+          (e: unknown) => {
+            failure ??= e instanceof Error ? e : new Error(String(e))
+          }
+        )
+        pending.add(done)
+        void done.finally(() => {
+          pending.delete(done)
+          if (pending.size < InFlight) call.resume()
+        })
+        if (pending.size >= InFlight) call.pause()
+      }
+      let scheduled = false
+      const finish = (error?: grpc.ServiceError) => {
+        flush()
+        void Promise.all(pending).then(() => {
+          if (error !== undefined) return callback(error)
+          if (failure !== undefined) return reply(Effect.die(failure), callback)
+          callback(null, TrackStreamResponse.fromPartial(summary))
+        })
+      }
+      call.on("data", (decoded: Decoded<TrackRequest>) => {
+        seen += 1
+        if (seen > limits.maxStreamMessages) {
+          call.removeAllListeners("data")
+          call.removeAllListeners("end")
+          call.pause()
+          const error = new LimitExceeded({
+            limit: "max_stream_messages",
+            reason: `more than ${limits.maxStreamMessages} messages in one TrackStream call: split the batch (the first ${limits.maxStreamMessages} are stored)`
+          })
+          return finish(serviceError(codeOf(error), error.message))
+        }
+        const result = validated(decoded, IngestMessage.track, limits)
+        if (Either.isLeft(result)) {
+          return reject(decoded._tag === "Decoded" ? decoded.message.messageId : "", result.left.message)
+        }
+        chunk.push(result.right)
+        if (chunk.length >= ChunkSize) return flush()
+        // Messages that arrived in one network read are delivered in one burst: commit them together.
+        if (!scheduled) {
+          scheduled = true
+          setImmediate(() => {
+            scheduled = false
+            flush()
+          })
+        }
+      })
+      call.on("end", () => finish())
+      call.on("error", () => undefined)
+    }
+
+    const implementation: grpc.UntypedServiceImplementation = {
+      track: unary(IngestMessage.track),
+      trackStream,
+      identify: unary(IngestMessage.identify),
+      setConsent: unary(IngestMessage.consent)
+    }
+    const definition: grpc.ServiceDefinition = {
+      ...IngestServiceService,
+      track: { ...IngestServiceService.track, requestDeserialize: decoder(TrackRequest.decode) },
+      trackStream: { ...IngestServiceService.trackStream, requestDeserialize: decoder(TrackRequest.decode) },
+      identify: { ...IngestServiceService.identify, requestDeserialize: decoder(IdentifyRequest.decode) },
+      setConsent: { ...IngestServiceService.setConsent, requestDeserialize: decoder(SetConsentRequest.decode) }
+    }
+    return { definition, implementation } satisfies ServiceBinding
+  })

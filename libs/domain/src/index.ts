@@ -1,0 +1,2 @@
+export * as EventId from "./EventId.js"
+export * as UserEvent from "./UserEvent.js"

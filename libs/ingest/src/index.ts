@@ -1,0 +1,6 @@
+export * as Appender from "./Appender.js"
+export * as Dedup from "./Dedup.js"
+export * from "./IngestError.js"
+export * as IngestLimits from "./IngestLimits.js"
+export * as IngestMessage from "./IngestMessage.js"
+export * as Ingestor from "./Ingestor.js"

@@ -1,0 +1,1 @@
+export * as RedisClient from "./RedisClient.js"
