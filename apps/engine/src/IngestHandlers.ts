@@ -88,6 +88,8 @@ export const make = (limits: IngestLimits.IngestLimits) =>
         pending.add(done)
         void done.finally(() => {
           pending.delete(done)
+          // What arrived while the store was busy goes in the next commit, so a busy store gets bigger batches.
+          if (chunk.length > 0) flush()
           if (pending.size < InFlight) call.resume()
         })
         if (pending.size >= InFlight) call.pause()
@@ -119,8 +121,8 @@ export const make = (limits: IngestLimits.IngestLimits) =>
         }
         chunk.push(result.right)
         if (chunk.length >= ChunkSize) return flush()
-        // Messages that arrived in one network read are delivered in one burst: commit them together.
-        if (!scheduled) {
+        // While an append is in flight its completion flushes; otherwise commit what one network read delivered.
+        if (pending.size === 0 && !scheduled) {
           scheduled = true
           setImmediate(() => {
             scheduled = false

@@ -41,9 +41,13 @@ export const streamPrefix = "user-"
 const version = 1
 const typeOf = (event: UserEvent) => `${event._tag}.v${version}`
 
-/** The stored form: a versioned type name and a JSON payload without the tag. */
+/**
+ * The stored form: a versioned type name and a JSON payload without the tag.
+ * Every field's encoded form is its type form (strings, numbers, JSON
+ * records), so this is a copy, not a Schema encode, on the ingest hot path.
+ */
 export const encode = (event: UserEvent): { readonly type: string; readonly data: unknown } => {
-  const { _tag, ...data } = Schema.encodeSync(UserEvent)(event)
+  const { _tag, ...data } = event
   return { type: typeOf(event), data }
 }
 

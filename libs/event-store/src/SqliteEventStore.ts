@@ -55,6 +55,7 @@ export const makeLog = (db: Database.Database): LocalLog.LocalLog => {
   db.exec(schema)
   const prepare = (sql: string) => db.prepare(sql).safeIntegers(true)
   const selectStream = prepare("SELECT revision, status FROM streams WHERE name = ?")
+  const selectLastRevision = prepare("SELECT MAX(revision) AS revision FROM events WHERE stream = ?")
   const upsertStream = prepare(
     "INSERT INTO streams (name, revision, status) VALUES (?, ?, ?) ON CONFLICT(name) DO UPDATE SET revision = excluded.revision, status = excluded.status"
   )
@@ -66,12 +67,29 @@ export const makeLog = (db: Database.Database): LocalLog.LocalLog => {
   const forwards = prepare("SELECT * FROM events WHERE stream = ? AND revision >= ? ORDER BY revision ASC LIMIT ?")
   const backwards = prepare("SELECT * FROM events WHERE stream = ? AND revision <= ? ORDER BY revision DESC LIMIT ?")
   const all = prepare("SELECT * FROM events WHERE position > ? ORDER BY position ASC LIMIT ?")
-  const head = prepare("SELECT seq FROM sqlite_sequence WHERE name = 'events'")
+  const lastPosition = prepare("SELECT seq FROM sqlite_sequence WHERE name = 'events'")
+  // This process owns the file (exclusive lock), so stream heads can be cached; a failed transaction drops the cache.
+  const heads = new Map<string, LocalLog.StreamState>()
+  const load = (stream: string): LocalLog.StreamState | undefined => {
+    const row = selectStream.get(stream) as LocalLog.StreamState | undefined
+    const last = (selectLastRevision.get(stream) as { revision: bigint | null }).revision
+    if (row === undefined && last === null) return undefined
+    const revision = last !== null && (row === undefined || last > row.revision) ? last : row!.revision
+    return { revision, status: row?.status ?? "live" }
+  }
+  const head = (stream: string) => {
+    const cached = heads.get(stream)
+    if (cached !== undefined) return cached
+    const loaded = load(stream)
+    if (loaded !== undefined) remember(stream, loaded)
+    return loaded
+  }
+  const remember = (stream: string, state: LocalLog.StreamState) => {
+    if (heads.size >= 100_000) heads.clear()
+    heads.set(stream, state)
+  }
   return {
-    stream: (stream) => {
-      const row = selectStream.get(stream) as { revision: bigint; status: LocalLog.StreamStatus } | undefined
-      return row
-    },
+    stream: head,
     findEvent: (id) => selectById.get(id) as LocalLog.StoredRef | undefined,
     insert: (stream, revision, event, created) =>
       insert.run(
@@ -83,7 +101,11 @@ export const makeLog = (db: Database.Database): LocalLog.LocalLog => {
         event.metadata === undefined ? null : JSON.stringify(event.metadata),
         created
       ).lastInsertRowid as bigint,
-    setStream: (stream, state) => void upsertStream.run(stream, state.revision, state.status),
+    // The streams table records deletes; a live stream's revision is its last event's, so plain appends skip it.
+    setStream: (stream, state) => {
+      if (state.status !== "live" || head(stream)?.status !== "live") upsertStream.run(stream, state.revision, state.status)
+      remember(stream, state)
+    },
     deleteEvents: (stream) => void deleteStream.run(stream),
     readStream: (stream, from, direction, maxCount) =>
       ((direction === "forwards" ? forwards : backwards).all(stream, from, maxCount) as Array<Row>).map(toRecorded),
@@ -93,11 +115,18 @@ export const makeLog = (db: Database.Database): LocalLog.LocalLog => {
       return {
         events: rows.filter((r) => matches(r.stream, filter.streamPrefixes)).map(toRecorded),
         // A short page read to the end: what was allocated after it is gone (deleted), so skip past it.
-        scannedTo: rows.length < maxCount ? ((head.get() as { seq: bigint } | undefined)?.seq ?? after) : last!.position
+        scannedTo: rows.length < maxCount ? ((lastPosition.get() as { seq: bigint } | undefined)?.seq ?? after) : last!.position
       }
     },
-    head: () => (head.get() as { seq: bigint } | undefined)?.seq ?? 0n,
-    transaction: (f) => db.transaction(f).immediate()
+    head: () => (lastPosition.get() as { seq: bigint } | undefined)?.seq ?? 0n,
+    transaction: (f) => {
+      try {
+        return db.transaction(f).immediate()
+      } catch (e) {
+        heads.clear()
+        throw e
+      }
+    }
   }
 }
 

@@ -70,7 +70,8 @@ const firstIssue = (error: ParseResult.ParseError) => {
 type Unknowns = { readonly _unknownFields?: Record<number, unknown> | undefined }
 
 const unknownFields = (m: Unknowns | undefined, field: string): InvalidArgument | undefined => {
-  const numbers = Object.keys(m?._unknownFields ?? {})
+  // ts-proto keys unknown fields by their wire tag: the field number is the tag without its 3 wire-type bits.
+  const numbers = Object.keys(m?._unknownFields ?? {}).map((tag) => Number(tag) >>> 3)
   return numbers.length === 0
     ? undefined
     : new InvalidArgument({ field, reason: `unknown field number ${numbers.join(", ")}: not part of this API version` })
@@ -128,6 +129,7 @@ interface Times {
   readonly receivedAt: number
 }
 
+// Event constructors below skip their own validation: the schema above has just checked every field.
 const validate = <S extends Schema.Schema.AnyNoContext, E extends UserEvent.UserEvent>(
   schema: S,
   build: (m: S["Type"], times: Times) => E
@@ -161,12 +163,12 @@ export const track: Validator<TrackRequest, UserEvent.Tracked> = validate(
       ...times,
       properties: m.properties ?? {},
       context: m.context
-    })
+    }, true)
 )
 
 export const identify: Validator<IdentifyRequest, UserEvent.Identified> = validate(
   Identify,
-  (m, times) => new UserEvent.Identified({ messageId: m.messageId, userId: m.userId, ...times, traits: m.traits ?? {} })
+  (m, times) => new UserEvent.Identified({ messageId: m.messageId, userId: m.userId, ...times, traits: m.traits ?? {} }, true)
 )
 
 export const consent: Validator<SetConsentRequest, UserEvent.ConsentChanged> = validate(
@@ -178,5 +180,5 @@ export const consent: Validator<SetConsentRequest, UserEvent.ConsentChanged> = v
       ...times,
       category: m.category,
       granted: m.granted
-    })
+    }, true)
 )

@@ -1,0 +1,144 @@
+import { assert, describe, it } from "@effect/vitest"
+import { status } from "@grpc/grpc-js"
+import { EventStore, SqliteDatabase, SqliteEventStore } from "@nudge/event-store"
+import { TrackRequest } from "@nudge/proto"
+import { Effect, Layer } from "effect"
+import * as path from "node:path"
+import type { EngineConfig } from "../src/EngineConfig.js"
+import { ingestClient, request } from "./support/Clients.js"
+import * as TestEngine from "./support/TestEngine.js"
+
+/** Everything stored, read straight from the engine's data file after it stopped. */
+const storedEvents = (config: EngineConfig) =>
+  Effect.gen(function* () {
+    const store = yield* EventStore
+    return yield* store.readAll({ maxCount: 1_000_000 })
+  }).pipe(
+    Effect.provide(
+      SqliteEventStore.layerSqlite.pipe(Layer.provide(SqliteDatabase.layer({ filename: path.join(config.dataDir, "events.db") })))
+    )
+  )
+
+const withEngine = <A>(config: EngineConfig, f: (client: ReturnType<typeof ingestClient>) => Promise<A>) =>
+  Effect.scoped(
+    Effect.gen(function* () {
+      const { port } = yield* TestEngine.start(config)
+      const client = ingestClient(port)
+      return yield* Effect.promise(() => f(client).finally(() => client.close()))
+    })
+  )
+
+describe("IngestService", () => {
+  it.effect("acknowledges a Track with the stored event id and position, and stores it once", () =>
+    Effect.gen(function* () {
+      const config = TestEngine.config()
+      const sent = request({ properties: { plan: "pro", seats: 3 }, context: { source: "web" } })
+      const [first, again] = yield* withEngine(config, async (c) => [await c.track(sent), await c.track(sent)])
+      assert.isTrue(first!.ok && !first.value.duplicate)
+      assert.isTrue(again!.ok && again.value.duplicate)
+      assert.deepStrictEqual(again!.ok && [again.value.eventId, again.value.position], first!.ok && [first.value.eventId, first.value.position])
+      const stored = yield* storedEvents(config)
+      assert.strictEqual(stored.length, 1)
+      assert.strictEqual(stored[0]!.stream, "user-user-1")
+      assert.strictEqual(stored[0]!.type, "Tracked.v1")
+      assert.deepInclude(stored[0]!.data as object, { name: "Viewed Pricing", properties: { plan: "pro", seats: 3 }, context: { source: "web" } })
+    }))
+
+  it.effect("answers a resent message id as a duplicate after a restart", () =>
+    Effect.gen(function* () {
+      const config = TestEngine.config()
+      const sent = request()
+      yield* withEngine(config, (c) => c.track(sent))
+      const again = yield* withEngine(config, (c) => c.track(sent))
+      const stream = yield* withEngine(config, (c) => c.trackStream([sent, request({ messageId: "new" })]))
+      assert.isTrue(again.ok && again.value.duplicate)
+      assert.deepInclude(stream.ok ? stream.value : {}, { accepted: 1, duplicates: 1, rejected: 0 })
+      assert.strictEqual((yield* storedEvents(config)).length, 2)
+    }))
+
+  it.effect("counts accepted, duplicate and rejected messages of a TrackStream, naming each rejection", () =>
+    Effect.gen(function* () {
+      const config = TestEngine.config()
+      const good = Array.from({ length: 1500 }, (_, i) => request({ messageId: `s-${i}`, userId: `u-${i % 37}` }))
+      const result = yield* withEngine(config, (c) =>
+        c.trackStream([...good, good[0]!, request({ messageId: "bad", userId: "" }), request({ messageId: "", name: "x" })])
+      )
+      assert.isTrue(result.ok)
+      if (!result.ok) return
+      assert.deepInclude(result.value, { accepted: 1500, duplicates: 1, rejected: 2 })
+      assert.deepStrictEqual(
+        result.value.rejections.map((r) => [r.messageId, r.reason]),
+        [
+          ["bad", "user_id: is required"],
+          ["", "message_id: is required"]
+        ]
+      )
+      const stored = yield* storedEvents(config)
+      assert.strictEqual(stored.length, 1500)
+      assert.strictEqual(new Set(stored.map((e) => e.id)).size, 1500)
+    }))
+
+  it.effect("refuses malformed input with the right status and leaves the store unchanged", () =>
+    Effect.gen(function* () {
+      const config = TestEngine.config()
+      const huge = "x".repeat(10 * 1024 * 1024)
+      const results = yield* withEngine(config, async (c) => ({
+        noMessageId: await c.track(request({ messageId: "" })),
+        noUser: await c.track(request({ userId: "  " })),
+        noName: await c.track(request({ name: "" })),
+        bigProperty: await c.track(request({ properties: { huge } })),
+        overEventLimit: await c.track(request({ properties: { big: "y".repeat(40 * 1024) } })),
+        badNanos: await c.track(request({ occurredAt: { seconds: 1_700_000_000, nanos: 2_000_000_000 } })),
+        badSeconds: await c.track(request({ occurredAt: { seconds: 1e13, nanos: 0 } })),
+        future: await c.track(request({ occurredAt: { seconds: Math.floor(Date.now() / 1000) + 2 * 3600, nanos: 0 } })),
+        garbage: await c.trackBytes(Buffer.from([0xff, 0xff, 0xff, 0xff, 0x0f, 0x01, 0x02])),
+        unknownField: await c.trackBytes(
+          Buffer.concat([Buffer.from(TrackRequest.encode(request()).finish()), Buffer.from([0xc8, 0x01, 0x05])])
+        )
+      }))
+      const code = (r: { ok: boolean; error?: { code: number } }) => (r.ok ? "ok" : r.error!.code)
+      assert.deepStrictEqual(
+        Object.fromEntries(Object.entries(results).map(([k, r]) => [k, code(r as never)])),
+        {
+          noMessageId: status.INVALID_ARGUMENT,
+          noUser: status.INVALID_ARGUMENT,
+          noName: status.INVALID_ARGUMENT,
+          bigProperty: status.RESOURCE_EXHAUSTED,
+          overEventLimit: status.RESOURCE_EXHAUSTED,
+          badNanos: status.INVALID_ARGUMENT,
+          badSeconds: status.INVALID_ARGUMENT,
+          future: status.INVALID_ARGUMENT,
+          garbage: status.INVALID_ARGUMENT,
+          unknownField: status.INVALID_ARGUMENT
+        }
+      )
+      assert.match(results.noUser.ok ? "" : results.noUser.error.details, /^user_id: is required$/)
+      assert.match(results.badNanos.ok ? "" : results.badNanos.error.details, /^occurred_at\.nanos: /)
+      assert.match(results.unknownField.ok ? "" : results.unknownField.error.details, /unknown field number 25/)
+      assert.strictEqual((yield* storedEvents(config)).length, 0)
+    }))
+
+  it.effect("corrects event time for the producer's clock skew using sent_at", () =>
+    Effect.gen(function* () {
+      const config = TestEngine.config()
+      const deviceNow = Math.floor(Date.now() / 1000) - 3600
+      yield* withEngine(config, (c) =>
+        c.track(request({ occurredAt: { seconds: deviceNow - 60, nanos: 0 }, sentAt: { seconds: deviceNow, nanos: 0 } }))
+      )
+      const [stored] = yield* storedEvents(config)
+      const data = stored!.data as { occurredAt: number; receivedAt: number }
+      // The device clock is an hour behind: the event happened a minute before it was received.
+      assert.approximately(data.receivedAt - data.occurredAt, 60_000, 1500)
+    }))
+
+  it.effect("refuses a TrackStream over the batch limit with RESOURCE_EXHAUSTED, keeping what it stored", () =>
+    Effect.gen(function* () {
+      const config = TestEngine.config({ limits: { ...TestEngine.config().limits, maxStreamMessages: 10 } })
+      const result = yield* withEngine(config, (c) =>
+        c.trackStream(Array.from({ length: 25 }, (_, i) => request({ messageId: `b-${i}` })))
+      )
+      assert.isTrue(!result.ok && result.error.code === status.RESOURCE_EXHAUSTED)
+      const stored = yield* storedEvents(config)
+      assert.isAtMost(stored.length, 10)
+    }))
+})
