@@ -9,8 +9,8 @@ const services = (config: EngineConfig) =>
   Effect.gen(function* () {
     const ingest = yield* IngestHandlers.make(config.limits)
     const eventLog = yield* EventLogHandlers.make
-    yield* Effect.addFinalizer(() => Effect.logInfo("Nudge engine stopped"))
     const { port } = yield* serve(config.grpcAddress, [ingest, eventLog.binding], config.drainMs)
+    yield* Effect.addFinalizer(() => Effect.logInfo("Nudge engine stopped"))
     // Runs before the server's drain: endless tails would otherwise hold the shutdown until the drain timeout.
     yield* Effect.addFinalizer(() => eventLog.stop)
     yield* Effect.logInfo("Nudge engine ready").pipe(

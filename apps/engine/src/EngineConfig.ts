@@ -14,22 +14,23 @@ export interface EngineConfig {
 
 const hostPort = /^(\[[0-9a-fA-F:.]+\]|[A-Za-z0-9.-]+):(\d{1,5})$/
 
+// Validation comes before the default so that an error names the variable.
 const grpcAddress = Config.string("NUDGE_GRPC_ADDRESS").pipe(
-  Config.withDefault("127.0.0.1:50051"),
   Config.validate({
     message: "expected host:port, such as 127.0.0.1:50051",
     validation: (s) => {
       const m = hostPort.exec(s)
       return m !== null && Number(m[2]) <= 65535
     }
-  })
+  }),
+  Config.withDefault("127.0.0.1:50051")
 )
 
 export const config: Config.Config<EngineConfig> = Config.all({
   grpcAddress,
   dataDir: Config.string("NUDGE_DATA_DIR").pipe(
-    Config.withDefault("./data"),
     Config.validate({ message: "must not be empty", validation: (s) => s.trim().length > 0 }),
+    Config.withDefault("./data"),
     Config.map((dir) => path.resolve(dir))
   ),
   eventStoreConnection: Config.option(Config.redacted("EVENTSTORE_CONNECTION_STRING")),

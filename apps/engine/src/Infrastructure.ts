@@ -1,7 +1,7 @@
-import { SqliteDatabase, SqliteEventStore } from "@nudge/event-store"
+import { EventStoreDbEventStore, SqliteDatabase, SqliteEventStore } from "@nudge/event-store"
 import { Appender, Dedup, Ingestor } from "@nudge/ingest"
 import { RedisClient } from "@nudge/redis"
-import { Layer, Option } from "effect"
+import { Layer, Option, Redacted } from "effect"
 import * as path from "node:path"
 import type { EngineConfig } from "./EngineConfig.js"
 
@@ -10,9 +10,13 @@ export const storeDescription = (config: EngineConfig) =>
   Option.isSome(config.eventStoreConnection) ? "eventstoredb" : `embedded (${path.join(config.dataDir, "events.db")})`
 
 const eventStore = (config: EngineConfig) =>
-  SqliteEventStore.layerSqlite.pipe(
-    Layer.provideMerge(SqliteDatabase.layer({ filename: path.join(config.dataDir, "events.db") }))
-  )
+  Option.match(config.eventStoreConnection, {
+    onNone: () =>
+      SqliteEventStore.layerSqlite.pipe(
+        Layer.provide(SqliteDatabase.layer({ filename: path.join(config.dataDir, "events.db") }))
+      ),
+    onSome: (url) => EventStoreDbEventStore.layerEventStoreDb(Redacted.value(url))
+  })
 
 const dedup = (config: EngineConfig) =>
   Option.match(config.redisUrl, {

@@ -1,7 +1,7 @@
 import * as fs from "node:fs"
 import * as os from "node:os"
 import * as path from "node:path"
-import { root } from "./Process.js"
+import { root } from "@nudge/engine/EngineProcess"
 
 const file = path.join(root, "docs/benchmarks.md")
 

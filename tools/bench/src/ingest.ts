@@ -2,7 +2,7 @@ import * as fs from "node:fs"
 import * as os from "node:os"
 import * as path from "node:path"
 import { encodedEvents, streamLoad, unaryLoad } from "./Load.js"
-import { startProcess, stopProcess } from "./Process.js"
+import { startProcess, stopProcess } from "@nudge/engine/EngineProcess"
 import { writeSection } from "./Report.js"
 
 /**
@@ -16,7 +16,7 @@ const batch = Number(process.env.BENCH_BATCH ?? 5_000)
 const unaryCalls = Number(process.env.BENCH_UNARY ?? 3_000)
 
 const measure = async (name: string, entry: string, env: Record<string, string>, address: string) => {
-  const child = await startProcess(entry, { NUDGE_GRPC_ADDRESS: address, ...env }, /ready/)
+  const { child } = await startProcess(entry, { NUDGE_GRPC_ADDRESS: address, ...env })
   try {
     const runId = `${name}-${Date.now()}`
     await streamLoad(address, encodedEvents(20_000, `${runId}-warm`, 10_000), streams, batch)
