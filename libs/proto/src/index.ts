@@ -1,4 +1,6 @@
+export * from "./generated/nudge/v1/audit.js"
 export * from "./generated/nudge/v1/events.js"
 export * from "./generated/nudge/v1/ingest.js"
+export * from "./generated/nudge/v1/rules.js"
 export { Struct } from "./generated/google/protobuf/struct.js"
 export { Timestamp } from "./generated/google/protobuf/timestamp.js"
