@@ -41,7 +41,7 @@ export const make = (limits: IngestLimits.IngestLimits) =>
     const runPromise = Runtime.runPromise(runtime)
 
     const unary =
-      <M, E extends UserEvent.UserEvent>(validate: Validate<M, E>) =>
+      <M, E extends UserEvent.ProducerEvent>(validate: Validate<M, E>) =>
       (call: grpc.ServerUnaryCall<Decoded<M>, TrackResponse>, callback: grpc.sendUnaryData<TrackResponse>) =>
         reply(
           Effect.gen(function* () {

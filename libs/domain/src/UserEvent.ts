@@ -1,10 +1,7 @@
-import { Either, ParseResult, Schema } from "effect"
+import { Schema } from "effect"
+import { codec } from "./Versioned.js"
 
-/**
- * What producers tell Nudge about a user, as stored in `user-{userId}`.
- * Stored type names carry a version (`Tracked.v1`); `decode` upcasts older
- * versions so readers only ever see the current shape.
- */
+/** What producers tell Nudge about a user, and the timers due for them, as stored in `user-{userId}`. */
 const Common = {
   messageId: Schema.String,
   userId: Schema.String,
@@ -32,37 +29,26 @@ export class ConsentChanged extends Schema.TaggedClass<ConsentChanged>()("Consen
   granted: Schema.Boolean
 }) {}
 
-export const UserEvent = Schema.Union(Tracked, Identified, ConsentChanged)
+/** Appended by whoever claims a due timer, so the actor sees it in order with the user's events. */
+export class TimerDue extends Schema.TaggedClass<TimerDue>()("TimerDue", {
+  userId: Schema.String,
+  ruleId: Schema.String,
+  ruleVersion: Schema.Number,
+  dueAt: Schema.Number,
+  anchorEventId: Schema.String
+}) {}
+
+export const UserEvent = Schema.Union(Tracked, Identified, ConsentChanged, TimerDue)
+
+/** The user events producers send (everything but the engine's own timers). */
+export type ProducerEvent = Tracked | Identified | ConsentChanged
 export type UserEvent = typeof UserEvent.Type
 
 export const streamOf = (userId: string) => `user-${userId}`
 export const streamPrefix = "user-"
 
-const version = 1
-const typeOf = (event: UserEvent) => `${event._tag}.v${version}`
+const stored = codec(UserEvent)
 
-/**
- * The stored form: a versioned type name and a JSON payload without the tag.
- * Every field's encoded form is its type form (strings, numbers, JSON
- * records), so this is a copy, not a Schema encode, on the ingest hot path.
- */
-export const encode = (event: UserEvent): { readonly type: string; readonly data: unknown } => {
-  const { _tag, ...data } = event
-  return { type: typeOf(event), data }
-}
-
-const decodeUnknown = Schema.decodeUnknownEither(UserEvent)
-
-export class UnknownEventType extends Schema.TaggedError<UnknownEventType>()("UnknownEventType", {
-  type: Schema.String
-}) {}
-
+export const encode = stored.encode
 /** Reads any stored version of a user event; fails on types this build does not know. */
-export const decode = (
-  type: string,
-  data: unknown
-): Either.Either<UserEvent, ParseResult.ParseError | UnknownEventType> => {
-  const [tag, v] = type.split(".v")
-  if (tag === undefined || v !== `${version}`) return Either.left(new UnknownEventType({ type }))
-  return decodeUnknown({ ...(data as object), _tag: tag })
-}
+export const decode = stored.decode

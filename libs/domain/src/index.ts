@@ -1,2 +1,5 @@
 export * as EventId from "./EventId.js"
+export * as RuleSetPublished from "./RuleSetPublished.js"
+export * as TriggerEvent from "./TriggerEvent.js"
 export * as UserEvent from "./UserEvent.js"
+export * as Versioned from "./Versioned.js"

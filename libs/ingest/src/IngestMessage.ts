@@ -130,7 +130,7 @@ interface Times {
 }
 
 // Event constructors below skip their own validation: the schema above has just checked every field.
-const validate = <S extends Schema.Schema.AnyNoContext, E extends UserEvent.UserEvent>(
+const validate = <S extends Schema.Schema.AnyNoContext, E extends UserEvent.ProducerEvent>(
   schema: S,
   build: (m: S["Type"], times: Times) => E
 ) => {

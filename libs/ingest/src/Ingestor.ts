@@ -26,7 +26,7 @@ export class Ingestor extends Context.Tag("@nudge/ingest/Ingestor")<
   Ingestor,
   {
     readonly accept: (
-      events: ReadonlyArray<UserEvent.UserEvent>
+      events: ReadonlyArray<UserEvent.ProducerEvent>
     ) => Effect.Effect<ReadonlyArray<Outcome>, StoreUnavailable | RedisClient.RedisUnavailable>
   }
 >() {}
