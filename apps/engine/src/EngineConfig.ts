@@ -1,3 +1,4 @@
+import { UserActors } from "@nudge/actors"
 import { IngestLimits } from "@nudge/ingest"
 import { Config, Option, type Redacted } from "effect"
 import * as path from "node:path"
@@ -10,6 +11,7 @@ export interface EngineConfig {
   readonly limits: IngestLimits.IngestLimits
   /** How long a shutdown waits for in-flight calls before cutting them. */
   readonly drainMs: number
+  readonly actors: UserActors.ActorOptions
 }
 
 const hostPort = /^(\[[0-9a-fA-F:.]+\]|[A-Za-z0-9.-]+):(\d{1,5})$/
@@ -36,7 +38,21 @@ export const config: Config.Config<EngineConfig> = Config.all({
   eventStoreConnection: Config.option(Config.redacted("EVENTSTORE_CONNECTION_STRING")),
   redisUrl: Config.option(Config.redacted("REDIS_URL")),
   limits: IngestLimits.config,
-  drainMs: Config.integer("NUDGE_DRAIN_MS").pipe(Config.withDefault(10_000))
+  drainMs: Config.integer("NUDGE_DRAIN_MS").pipe(Config.withDefault(10_000)),
+  actors: Config.all({
+    maxLiveUsers: Config.integer("NUDGE_MAX_LIVE_USERS").pipe(
+      Config.validate({ message: "must be positive", validation: (n) => n > 0 }),
+      Config.withDefault(UserActors.defaults.maxLiveUsers)
+    ),
+    snapshotEvery: Config.integer("NUDGE_SNAPSHOT_EVERY").pipe(
+      Config.validate({ message: "must be positive", validation: (n) => n > 0 }),
+      Config.withDefault(UserActors.defaults.snapshotEvery)
+    ),
+    partitions: Config.integer("NUDGE_PARTITIONS").pipe(
+      Config.validate({ message: "must be between 1 and 64", validation: (n) => n >= 1 && n <= 64 }),
+      Config.withDefault(UserActors.defaults.partitions)
+    )
+  })
 }).pipe(
   Config.validate({
     message:

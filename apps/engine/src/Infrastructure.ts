@@ -1,31 +1,41 @@
 import { EventStoreDbEventStore, SqliteDatabase, SqliteEventStore } from "@nudge/event-store"
 import { Appender, Dedup, Ingestor } from "@nudge/ingest"
 import { RedisClient } from "@nudge/redis"
+import { RedisState, SqliteState, type StateStore, type TimerStore } from "@nudge/state"
 import { Layer, Option, Redacted } from "effect"
 import * as path from "node:path"
 import type { EngineConfig } from "./EngineConfig.js"
 
+const databaseFile = (config: EngineConfig) => path.join(config.dataDir, "events.db")
+
 /** Where events, dedup and state live, chosen by configuration alone. */
 export const storeDescription = (config: EngineConfig) =>
-  Option.isSome(config.eventStoreConnection) ? "eventstoredb" : `embedded (${path.join(config.dataDir, "events.db")})`
+  Option.isSome(config.eventStoreConnection) ? "eventstoredb" : `embedded (${databaseFile(config)})`
 
-const eventStore = (config: EngineConfig) =>
-  Option.match(config.eventStoreConnection, {
-    onNone: () =>
-      SqliteEventStore.layerSqlite.pipe(
-        Layer.provide(SqliteDatabase.layer({ filename: path.join(config.dataDir, "events.db") }))
-      ),
+/**
+ * Embedded: events, state and timers in one SQLite file. Production:
+ * events in EventStoreDB; dedup, state and timers in Redis. Each store can
+ * be chosen on its own (Redis beside the embedded event store works too).
+ */
+export const layer = (config: EngineConfig) => {
+  const database = SqliteDatabase.layer({ filename: databaseFile(config) })
+  const events = Option.match(config.eventStoreConnection, {
+    onNone: () => SqliteEventStore.layerSqlite.pipe(Layer.provide(database)),
     onSome: (url) => EventStoreDbEventStore.layerEventStoreDb(Redacted.value(url))
   })
-
-const dedup = (config: EngineConfig) =>
-  Option.match(config.redisUrl, {
-    onNone: () => Dedup.layerStore,
-    onSome: (url) => Dedup.layerRedis(config.limits.dedupWindowMs).pipe(Layer.provide(RedisClient.layer(url)))
+  const derived: Layer.Layer<
+    Dedup.Dedup | StateStore | TimerStore,
+    SqliteDatabase.DatabaseUnavailable | RedisClient.RedisUnavailable
+  > = Option.match(config.redisUrl, {
+    onNone: () => Layer.merge(Dedup.layerStore, SqliteState.layerSqlite.pipe(Layer.provide(database))),
+    onSome: (url) => {
+      const redis = RedisClient.layer(url)
+      return Layer.merge(
+        Dedup.layerRedis(config.limits.dedupWindowMs).pipe(Layer.provide(redis)),
+        RedisState.layerRedis.pipe(Layer.provide(redis))
+      )
+    }
   })
-
-export const layer = (config: EngineConfig) => {
-  const store = eventStore(config)
-  const ingest = Ingestor.layer.pipe(Layer.provide(Appender.layer), Layer.provide(dedup(config)))
-  return ingest.pipe(Layer.provideMerge(store))
+  const ingest = Ingestor.layer.pipe(Layer.provide(Appender.layer))
+  return ingest.pipe(Layer.provideMerge(Layer.merge(events, derived)))
 }

@@ -68,6 +68,8 @@ export const makeLog = (db: Database.Database): LocalLog.LocalLog => {
   const backwards = prepare("SELECT * FROM events WHERE stream = ? AND revision <= ? ORDER BY revision DESC LIMIT ?")
   const all = prepare("SELECT * FROM events WHERE position > ? ORDER BY position ASC LIMIT ?")
   const lastPosition = prepare("SELECT seq FROM sqlite_sequence WHERE name = 'events'")
+  // Positions start at 1, so 0 means "nothing yet"; deleted events keep their positions allocated.
+  const lastAllocated = () => (lastPosition.get() as { seq: bigint } | undefined)?.seq ?? 0n
   // This process owns the file (exclusive lock), so stream heads can be cached; a failed transaction drops the cache.
   const heads = new Map<string, LocalLog.StreamState>()
   const load = (stream: string): LocalLog.StreamState | undefined => {
@@ -115,10 +117,10 @@ export const makeLog = (db: Database.Database): LocalLog.LocalLog => {
       return {
         events: rows.filter((r) => matches(r.stream, filter.streamPrefixes)).map(toRecorded),
         // A short page read to the end: what was allocated after it is gone (deleted), so skip past it.
-        scannedTo: rows.length < maxCount ? ((lastPosition.get() as { seq: bigint } | undefined)?.seq ?? after) : last!.position
+        scannedTo: rows.length < maxCount ? lastAllocated() : last!.position
       }
     },
-    head: () => (lastPosition.get() as { seq: bigint } | undefined)?.seq ?? 0n,
+    head: lastAllocated,
     transaction: (f) => {
       try {
         return db.transaction(f).immediate()

@@ -97,6 +97,18 @@ export const eventStoreContract = (name: string, layer: Layer.Layer<EventStore, 
           }
         }))
 
+      it.effect("subscribes from the start of a store with nothing to match yet, and waits for the first match", () =>
+        Effect.gen(function* () {
+          const store = yield* EventStore
+          const prefix = unique("first")
+          const fiber = yield* store.subscribeAll({ streamPrefixes: [prefix] }).pipe(Stream.take(1), Stream.runCollect, Effect.fork)
+          // Let the subscriber reach its wait before the first match arrives.
+          yield* Effect.repeatN(Effect.yieldNow(), 20)
+          yield* store.append(`${prefix}-1`, [event("E", { first: true })], "any")
+          const seen = Chunk.toReadonlyArray(yield* Fiber.join(fiber))
+          assert.deepStrictEqual(seen.map((e) => e.data), [{ first: true }])
+        }))
+
       it.effect("soft-deletes a stream that can be written again, and tombstones one for good", () =>
         Effect.gen(function* () {
           const store = yield* EventStore

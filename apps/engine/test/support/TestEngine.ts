@@ -1,3 +1,4 @@
+import { UserActors } from "@nudge/actors"
 import { IngestLimits } from "@nudge/ingest"
 import { Effect, Option } from "effect"
 import * as fs from "node:fs"
@@ -15,6 +16,7 @@ export const config = (overrides: Partial<EngineConfig> = {}): EngineConfig => (
   redisUrl: Option.none(),
   limits: IngestLimits.defaults,
   drainMs: 2000,
+  actors: UserActors.defaults,
   ...overrides
 })
 

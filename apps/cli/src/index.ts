@@ -1,0 +1,8 @@
+export * as Args from "./Args.js"
+export * from "./CliError.js"
+export * as Ingest from "./Commands/Ingest.js"
+export * as Load from "./Commands/Load.js"
+export * as Tail from "./Commands/Tail.js"
+export * as LoadSummary from "./LoadSummary.js"
+export * as NdjsonEvent from "./NdjsonEvent.js"
+export * as Report from "./Report.js"

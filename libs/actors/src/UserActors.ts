@@ -1,0 +1,241 @@
+import { TriggerEvent, UserEvent } from "@nudge/domain"
+import {
+  type AppendRequest,
+  EventStore,
+  type RecordedEvent,
+  type StoreUnavailable,
+  type StreamDeleted
+} from "@nudge/event-store"
+import { RulesState } from "@nudge/rules"
+import { type StateUnavailable, StateStore, TimerStore } from "@nudge/state"
+import { Context, Effect, Either, Layer, Ref } from "effect"
+import type { ActiveRules } from "./ActiveRules.js"
+import * as ActiveRulesModule from "./ActiveRules.js"
+import * as UserDecider from "./UserDecider.js"
+import { empty, type UserState } from "./UserState.js"
+
+export interface ActorOptions {
+  /** Users whose state stays in memory; beyond it the least recently used are passivated (snapshot, then dropped). */
+  readonly maxLiveUsers: number
+  /** A live user's state is snapshotted after this many inputs, so an activation replays at most that many. */
+  readonly snapshotEvery: number
+  /** Partition workers: users are hashed onto them; each handles its users strictly in order. */
+  readonly partitions: number
+}
+
+export const defaults: ActorOptions = { maxLiveUsers: 50_000, snapshotEvery: 200, partitions: 4 }
+
+type ActorError = StoreUnavailable | StateUnavailable | StreamDeleted
+
+interface Live {
+  state: UserState
+  sinceSnapshot: number
+}
+
+export const snapshotKey = (userId: string) => `snapshot:${userId}`
+export const firingKey = (firingId: string) => `firing:${firingId}`
+
+const userOf = (stream: string) => stream.slice(UserEvent.streamPrefix.length)
+
+const hash = (s: string) => {
+  let h = 2166136261
+  for (let i = 0; i < s.length; i++) h = Math.imul(h ^ s.charCodeAt(i), 16777619)
+  return h >>> 0
+}
+
+const toInput = (e: RecordedEvent): UserDecider.Input | undefined => {
+  const decoded = UserEvent.decode(e.type, e.data)
+  return Either.isRight(decoded) ? { event: decoded.right, eventId: e.id, revision: Number(e.revision) } : undefined
+}
+
+/** One index entry per timer; the due time is part of the key so a rescheduled timer never loses its new entry. */
+export const timerKey = (userId: string, timer: { readonly ruleId: string; readonly dueAt: number }) =>
+  `${userId}|${timer.ruleId}|${timer.dueAt}`
+
+/**
+ * User actors: one logical actor per user (its state, its inputs strictly in
+ * order), multiplexed onto a few partition workers that run the pure decider
+ * synchronously over a batch. Effect structures the I/O around it: loading a
+ * user (snapshot plus the tails of both streams), appending decisions with
+ * the exact expected revision, timers, snapshots and passivation.
+ */
+export class UserActors extends Context.Tag("@nudge/actors/UserActors")<
+  UserActors,
+  {
+    /** Inputs from `user-` streams in global order; resolves when every decision they cause is stored. */
+    readonly handle: (events: ReadonlyArray<RecordedEvent>) => Effect.Effect<void, ActorError>
+    readonly setRules: (rules: ActiveRules) => Effect.Effect<void>
+    readonly rules: Effect.Effect<ActiveRules>
+    /** Snapshots every live user (at shutdown). */
+    readonly passivateAll: Effect.Effect<void, StateUnavailable>
+    readonly liveUsers: Effect.Effect<number>
+  }
+>() {}
+
+export const layer = (options: ActorOptions = defaults) =>
+  Layer.scoped(
+    UserActors,
+    Effect.gen(function* () {
+      const store = yield* EventStore
+      const state = yield* StateStore
+      const timers = yield* TimerStore
+      const rulesRef = yield* Ref.make<ActiveRules>(ActiveRulesModule.none)
+      const partitions = Array.from({ length: options.partitions }, () => new Map<string, Live>())
+
+      const snapshotEntries = (users: Iterable<UserState>) =>
+        Array.from(users, (u) => [snapshotKey(u.userId), JSON.stringify(u)] as const)
+
+      /** Replays a user's inputs after `from` (exclusive of what the state has), deciding what is not yet stored. */
+      const activate = (userId: string, snapshot: UserState | undefined, rules: ActiveRules) =>
+        Effect.gen(function* () {
+          const base = snapshot === undefined ? empty(userId) : { ...snapshot, rules: RulesState.revive(snapshot.rules) }
+          const triggerTail = yield* store.read(TriggerEvent.streamOf(userId), { from: BigInt(base.triggerRevision + 1) })
+          const userTail = yield* store.read(UserEvent.streamOf(userId), { from: BigInt(base.userRevision + 1) })
+          const stored = new Set(triggerTail.map((e) => e.id))
+          const last = triggerTail.at(-1)
+          let current: UserState = { ...base, triggerRevision: last === undefined ? base.triggerRevision : Number(last.revision) }
+          const decisions: Array<TriggerEvent.TriggerEvent> = []
+          const cancelled: Array<UserDecider.Decided["cancelled"][number]> = []
+          for (const e of userTail) {
+            const input = toInput(e)
+            if (input === undefined) continue
+            const decided = UserDecider.decide(rules, current, input)
+            current = decided.state
+            cancelled.push(...decided.cancelled)
+            decisions.push(...decided.decisions.filter((d) => !stored.has(TriggerEvent.eventIdOf(d))))
+          }
+          return { state: current, decisions, cancelled, replayed: userTail.length }
+        })
+
+      const appendRequest = (s: UserState, decisions: ReadonlyArray<TriggerEvent.TriggerEvent>): AppendRequest => ({
+        stream: TriggerEvent.streamOf(s.userId),
+        events: decisions.map((d) => ({ id: TriggerEvent.eventIdOf(d), ...TriggerEvent.encode(d) })),
+        expected: s.triggerRevision < 0 ? "no_stream" : BigInt(s.triggerRevision)
+      })
+
+      const timerEntries = (decisions: ReadonlyArray<TriggerEvent.TriggerEvent>) =>
+        decisions.flatMap((d) =>
+          d._tag === "TimerScheduled"
+            ? [
+                {
+                  key: timerKey(d.userId, d),
+                  userId: d.userId,
+                  dueAt: d.dueAt,
+                  payload: JSON.stringify({ ruleId: d.ruleId, ruleVersion: d.ruleVersion, dueAt: d.dueAt, anchorEventId: d.anchorEventId })
+                }
+              ]
+            : []
+        )
+
+      const indexEntries = (decisions: ReadonlyArray<TriggerEvent.TriggerEvent>) =>
+        decisions.flatMap((d) => (d._tag === "TriggerFired" || d._tag === "TriggerSuppressed" ? [[firingKey(d.firingId), d.userId] as const] : []))
+
+      const passivate = (live: Map<string, Live>) =>
+        Effect.gen(function* () {
+          const evicted: Array<UserState> = []
+          for (const entry of live.values()) {
+            if (live.size - evicted.length <= options.maxLiveUsers) break
+            evicted.push(entry.state)
+          }
+          for (const s of evicted) live.delete(s.userId)
+          if (evicted.length > 0) yield* state.set(snapshotEntries(evicted))
+        })
+
+      /** Decides a partition's share of a chunk; on any failure its users are dropped, to be reloaded from the log. */
+      const runPartition = (live: Map<string, Live>, events: ReadonlyArray<RecordedEvent>, rules: ActiveRules) =>
+        decidePartition(live, events, rules).pipe(
+          Effect.onError(() => Effect.sync(() => events.forEach((e) => live.delete(userOf(e.stream)))))
+        )
+
+      const decidePartition = (live: Map<string, Live>, events: ReadonlyArray<RecordedEvent>, rules: ActiveRules) =>
+        Effect.gen(function* () {
+          const byUser = new Map<string, Array<RecordedEvent>>()
+          for (const e of events) {
+            const userId = userOf(e.stream)
+            const list = byUser.get(userId)
+            if (list === undefined) byUser.set(userId, [e])
+            else list.push(e)
+          }
+          const missing = [...byUser.keys()].filter((u) => !live.has(u))
+          const snapshots = missing.length === 0 ? new Map<string, string>() : yield* state.get(missing.map(snapshotKey))
+          const work: Array<{ userId: string; state: UserState; decisions: Array<TriggerEvent.TriggerEvent>; inputs: number }> = []
+          const cancelled: Array<string> = []
+          for (const [userId, userEvents] of byUser) {
+            let entry = live.get(userId)
+            let decisions: Array<TriggerEvent.TriggerEvent> = []
+            let inputs = 0
+            if (entry === undefined) {
+              const raw = snapshots.get(snapshotKey(userId))
+              const activated = yield* activate(userId, raw === undefined ? undefined : (JSON.parse(raw) as UserState), rules)
+              entry = { state: activated.state, sinceSnapshot: activated.replayed }
+              decisions = activated.decisions
+              cancelled.push(...activated.cancelled.map((t) => timerKey(userId, t)))
+            } else {
+              // Least recently used first: re-inserting moves the user to the end.
+              live.delete(userId)
+            }
+            live.set(userId, entry)
+            let current = entry.state
+            for (const e of userEvents) {
+              if (Number(e.revision) <= current.userRevision) continue
+              const input = toInput(e)
+              if (input === undefined) continue
+              const decided = UserDecider.decide(rules, current, input)
+              current = decided.state
+              decisions.push(...decided.decisions)
+              cancelled.push(...decided.cancelled.map((t) => timerKey(userId, t)))
+              inputs += 1
+            }
+            entry.state = current
+            work.push({ userId, state: current, decisions, inputs })
+          }
+          const writes = work.filter((w) => w.decisions.length > 0)
+          const allDecisions = writes.flatMap((w) => w.decisions)
+          // The timer index first: a timer indexed for a decision that is then lost only wakes the actor for nothing.
+          yield* timers.schedule(timerEntries(allDecisions))
+          const results = writes.length === 0 ? [] : yield* store.appendMany(writes.map((w) => appendRequest(w.state, w.decisions)))
+          const snapshotsDue: Array<UserState> = []
+          for (let i = 0; i < writes.length; i++) {
+            const result = results[i]!
+            const w = writes[i]!
+            if ("_tag" in result) {
+              // Another writer got there first (a rebalance): forget this state; the next input reloads it from the log.
+              live.delete(w.userId)
+              continue
+            }
+            const entry = live.get(w.userId)!
+            entry.state = { ...entry.state, triggerRevision: Number(result.nextRevision) }
+          }
+          for (const w of work) {
+            const entry = live.get(w.userId)
+            if (entry === undefined) continue
+            entry.sinceSnapshot += w.inputs
+            if (entry.sinceSnapshot >= options.snapshotEvery) {
+              entry.sinceSnapshot = 0
+              snapshotsDue.push(entry.state)
+            }
+          }
+          yield* state.set([...snapshotEntries(snapshotsDue), ...indexEntries(allDecisions)])
+          yield* timers.remove(cancelled)
+          yield* passivate(live)
+        })
+
+      return {
+        handle: (events) =>
+          Effect.gen(function* () {
+            const rules = yield* Ref.get(rulesRef)
+            const split = partitions.map(() => [] as Array<RecordedEvent>)
+            for (const e of events) split[hash(e.stream) % partitions.length]!.push(e)
+            yield* Effect.forEach(
+              split,
+              (part, i) => (part.length === 0 ? Effect.void : runPartition(partitions[i]!, part, rules)),
+              { concurrency: "unbounded", discard: true }
+            )
+          }),
+        setRules: (rules) => Ref.set(rulesRef, rules),
+        rules: Ref.get(rulesRef),
+        passivateAll: Effect.suspend(() => state.set(snapshotEntries(partitions.flatMap((p) => [...p.values()].map((l) => l.state))))),
+        liveUsers: Effect.sync(() => partitions.reduce((n, p) => n + p.size, 0))
+      }
+    })
+  )

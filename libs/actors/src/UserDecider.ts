@@ -1,0 +1,107 @@
+import { TriggerEvent, type UserEvent } from "@nudge/domain"
+import { Evaluation, RulesState, type Timer } from "@nudge/rules"
+import type { ActiveRules } from "./ActiveRules.js"
+import { resolve } from "./Resolver.js"
+import type { UserState } from "./UserState.js"
+
+export interface Input {
+  readonly event: UserEvent.UserEvent
+  readonly eventId: string
+  readonly revision: number
+}
+
+export interface Decided {
+  readonly state: UserState
+  readonly decisions: ReadonlyArray<TriggerEvent.TriggerEvent>
+  /** Timers no longer needed: their index entries can go. */
+  readonly cancelled: ReadonlyArray<Timer.TimerRequest>
+}
+
+/** How long a firing stays open to retraction: as long as late events are still decided exactly. */
+const retractableMs = 6 * 60 * 60 * 1000
+const maxRecent = 64
+
+const scheduled = (userId: string, timers: ReadonlyArray<Timer.TimerRequest>) =>
+  timers.map((t) => new TriggerEvent.TimerScheduled({ userId, ...t }, true))
+
+/**
+ * A late event (it happened before the latest event time seen) can show that
+ * an earlier firing should not have happened: the purchase made inside the
+ * window that arrived after the deadline. Each such firing is retracted once.
+ */
+const retractions = (
+  rules: ActiveRules,
+  state: UserState,
+  late: { readonly id: string; readonly name: string; readonly occurredAt: number }
+) => {
+  const retracted: Array<TriggerEvent.FiringRetracted> = []
+  const kept = state.recent.filter((f) => {
+    if (f.at < late.occurredAt || Evaluation.recheck(rules.compiled, state.rules, f)) return true
+    retracted.push(
+      new TriggerEvent.FiringRetracted(
+        {
+          firingId: f.firingId,
+          userId: state.userId,
+          ruleId: f.ruleId,
+          lateEventId: late.id,
+          reason: `late "${late.name}" at ${new Date(late.occurredAt).toISOString()} falls inside the rule's window`
+        },
+        true
+      )
+    )
+    return false
+  })
+  return { recent: kept, retracted }
+}
+
+const afterOutcome = (rules: ActiveRules, state: UserState, outcome: Evaluation.Outcome) => {
+  const resolved = resolve(rules, { ...state, rules: outcome.state }, outcome.matches)
+  return {
+    state: resolved.state,
+    decisions: [...resolved.decisions, ...scheduled(state.userId, outcome.timers)],
+    cancelled: outcome.cancelled
+  }
+}
+
+const forget = (state: UserState): UserState => {
+  const horizon = state.rules.clock - retractableMs
+  const recent = state.recent.filter((f) => f.at >= horizon)
+  return recent.length === state.recent.length && recent.length <= maxRecent
+    ? state
+    : { ...state, recent: recent.slice(-maxRecent) }
+}
+
+/**
+ * The pure heart of a user actor: one input from `user-{userId}`, in order,
+ * gives the next state and the decisions to append to `trigger-{userId}`.
+ * The state passed in is owned by the call (the rules state is updated in
+ * place); keep only the returned one.
+ */
+export const decide = (rules: ActiveRules, state: UserState, input: Input): Decided => {
+  const next = { ...state, userRevision: input.revision }
+  const event = input.event
+  switch (event._tag) {
+    case "Tracked": {
+      const late = event.occurredAt < state.rules.clock
+      const outcome = Evaluation.observe(rules.compiled, next.rules, {
+        id: input.eventId,
+        name: event.name,
+        occurredAt: event.occurredAt,
+        properties: event.properties
+      })
+      const decided = afterOutcome(rules, next, outcome)
+      if (!late) return { ...decided, state: forget(decided.state) }
+      const { recent, retracted } = retractions(rules, decided.state, { id: input.eventId, name: event.name, occurredAt: event.occurredAt })
+      return { ...decided, state: forget({ ...decided.state, recent }), decisions: [...decided.decisions, ...retracted] }
+    }
+    case "TimerDue": {
+      const outcome = Evaluation.timerDue(rules.compiled, next.rules, event)
+      const decided = afterOutcome(rules, next, outcome)
+      return { ...decided, state: forget(decided.state) }
+    }
+    case "Identified":
+      return { state: { ...next, rules: RulesState.identify(next.rules, event.traits) }, decisions: [], cancelled: [] }
+    case "ConsentChanged":
+      return { state: { ...next, consent: { ...next.consent, [event.category]: event.granted } }, decisions: [], cancelled: [] }
+  }
+}

@@ -1,0 +1,8 @@
+export * as ActiveRules from "./ActiveRules.js"
+export * as Experiment from "./Experiment.js"
+export * as Resolver from "./Resolver.js"
+export * as Router from "./Router.js"
+export * as TimerService from "./TimerService.js"
+export * as UserActors from "./UserActors.js"
+export * as UserDecider from "./UserDecider.js"
+export * as UserState from "./UserState.js"

@@ -1,0 +1,162 @@
+/**
+ * A published rule set compiles once into condition closures, an index from event name to
+ * the rules that read it (an event evaluates only rules it can change), and the
+ * requirements that bound a user's `RulesState`.
+ */
+import type { Condition, EventSpec } from "./Condition.js"
+import type { Action, Cap, Rule, RuleSet } from "./RuleSet.js"
+import type { DerivedFact, Node } from "./internal/node.js"
+import { compileNode, isDerivedFact, Sharing } from "./internal/node.js"
+import type { EventRequirement } from "./RulesState.js"
+import { sessionStarted } from "./RulesState.js"
+
+export interface CompiledRule {
+  readonly rule: Rule
+  readonly id: string
+  readonly version: number
+  readonly priority: number
+  readonly group: string | undefined
+  readonly action: Action
+  readonly cooldownMs: number
+  readonly caps: ReadonlyArray<Cap>
+  readonly consent: string | undefined
+  /** How far back firings must be remembered for the cooldown and caps. */
+  readonly firingMemoryMs: number
+  readonly condition: Node
+}
+
+export interface Requirements {
+  readonly events: Readonly<Record<string, EventRequirement>>
+  /** Trait names (first path segment) some rule reads. */
+  readonly traits: ReadonlyArray<string>
+  readonly facts: ReadonlyArray<DerivedFact>
+}
+
+export interface CompiledRuleSet {
+  readonly ruleSet: RuleSet
+  readonly rules: ReadonlyArray<CompiledRule>
+  readonly byId: ReadonlyMap<string, CompiledRule>
+  /** Rules to evaluate for an event of a name; names absent here use `everyEvent`. */
+  readonly index: ReadonlyMap<string, ReadonlyArray<CompiledRule>>
+  /** Rules that read a fact every event changes (`lastSeenAt`, `firstSeenAt`). */
+  readonly everyEvent: ReadonlyArray<CompiledRule>
+  readonly requirements: Requirements
+}
+
+export interface Options {
+  /** How late (behind the latest event time) events, timers and rechecks may still be decided exactly. Default 6 h. */
+  readonly allowedLatenessMs?: number
+  /** Cap on events kept per name, whatever the windows. Default 1,000. */
+  readonly maxEventsPerName?: number
+}
+
+interface Reads {
+  readonly names: Set<string>
+  readonly facts: Set<DerivedFact>
+  readonly traits: Set<string>
+  /** Per name: look-back, property keys, largest count threshold. */
+  readonly events: Map<string, { windowMs: number; properties: Set<string>; maxCount: number }>
+}
+
+const emptyReads = (): Reads => ({ names: new Set(), facts: new Set(), traits: new Set(), events: new Map() })
+
+const readEvent = (reads: Reads, spec: EventSpec, lookBack: number, maxCount = 0) => {
+  reads.names.add(spec.name)
+  const entry = reads.events.get(spec.name) ?? { windowMs: 0, properties: new Set<string>(), maxCount: 0 }
+  entry.windowMs = Math.max(entry.windowMs, lookBack)
+  entry.maxCount = Math.max(entry.maxCount, maxCount)
+  for (const key of Object.keys(spec.where ?? {})) entry.properties.add(key.split(".")[0]!)
+  reads.events.set(spec.name, entry)
+}
+
+/** Walks a condition; `offset` is how far before the decision time it is evaluated (absence anchors). */
+const collect = (condition: Condition, offset: number, reads: Reads): void => {
+  if ("all" in condition) condition.all.forEach((c) => collect(c, offset, reads))
+  else if ("any" in condition) condition.any.forEach((c) => collect(c, offset, reads))
+  else if ("not" in condition) collect(condition.not, offset, reads)
+  else if ("event" in condition) {
+    const { count, within } = condition.event
+    readEvent(reads, condition.event, offset + within, Math.max(0, ...Object.values(count ?? {})))
+  } else if ("sequence" in condition) {
+    condition.sequence.steps.forEach((step) => readEvent(reads, step, offset + condition.sequence.within))
+  } else if ("absent" in condition) {
+    const { after, within } = condition.absent
+    readEvent(reads, condition.absent, offset + within)
+    readEvent(reads, after, offset + within)
+    if (after.when !== undefined) collect(after.when, offset + within, reads)
+  } else {
+    for (const key of Object.keys(condition.trait)) {
+      if (isDerivedFact(key)) reads.facts.add(key)
+      else reads.traits.add(key.split(".")[0]!)
+    }
+  }
+}
+
+const factsChangedBy = (facts: ReadonlySet<DerivedFact>) => ({
+  sessions: facts.has("sessionCount") || facts.has("isReturning"),
+  everyEvent: facts.has("firstSeenAt") || facts.has("lastSeenAt")
+})
+
+const compileRule = (rule: Rule, sharing: Sharing): CompiledRule => {
+  const caps = rule.caps ?? []
+  return {
+    rule,
+    id: rule.id,
+    version: rule.version,
+    priority: rule.priority,
+    group: rule.group,
+    action: rule.action,
+    cooldownMs: rule.cooldown,
+    caps,
+    consent: rule.consent,
+    firingMemoryMs: Math.max(rule.cooldown, ...caps.map((cap) => cap.per)),
+    condition: compileNode(rule.when, "when", sharing)
+  }
+}
+
+export const compile = (ruleSet: RuleSet, options: Options = {}): CompiledRuleSet => {
+  const lateness = options.allowedLatenessMs ?? 21_600_000
+  const maxEventsPerName = options.maxEventsPerName ?? 1_000
+  const all = emptyReads()
+  const everyEvent: Array<CompiledRule> = []
+  const readers = new Map<string, Array<CompiledRule>>()
+  const sharing = new Sharing()
+  ruleSet.rules.forEach((rule) => sharing.count(rule.when))
+  const rules = ruleSet.rules.map((rule) => {
+    const compiled = compileRule(rule, sharing)
+    const reads = emptyReads()
+    collect(rule.when, 0, reads)
+    collect(rule.when, 0, all)
+    const changedBy = factsChangedBy(reads.facts)
+    if (changedBy.sessions) reads.names.add(sessionStarted)
+    if (changedBy.everyEvent) everyEvent.push(compiled)
+    else for (const name of reads.names) readers.set(name, [...(readers.get(name) ?? []), compiled])
+    return compiled
+  })
+  // Rules reading every event join each name's list, in rule-set order, so an event does one lookup.
+  const order = new Map(rules.map((rule, i) => [rule, i]))
+  const index = new Map(
+    [...readers].map(([name, list]) => [name, [...list, ...everyEvent].sort((a, b) => order.get(a)! - order.get(b)!)])
+  )
+  const events: Record<string, EventRequirement> = {}
+  for (const [name, entry] of all.events) {
+    events[name] = {
+      windowMs: entry.windowMs,
+      keepMs: entry.windowMs + lateness,
+      maxEvents: Math.max(maxEventsPerName, entry.maxCount + 1),
+      properties: [...entry.properties]
+    }
+  }
+  return {
+    ruleSet,
+    rules,
+    byId: new Map(rules.map((rule) => [rule.id, rule])),
+    index,
+    everyEvent,
+    requirements: { events, traits: [...all.traits], facts: [...all.facts] }
+  }
+}
+
+/** The rules an event of this name can change. */
+export const rulesFor = (compiled: CompiledRuleSet, name: string): ReadonlyArray<CompiledRule> =>
+  compiled.index.get(name) ?? compiled.everyEvent

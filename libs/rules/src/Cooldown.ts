@@ -1,0 +1,30 @@
+/**
+ * Cooldowns and per-rule caps over the firings a user's state remembers. Pure checks
+ * shared by the resolver and the backtest; only a real firing (`recordFiring`) counts.
+ */
+import type { CompiledRule } from "./Compiler.js"
+import type { Mutable, RulesState } from "./RulesState.js"
+
+type Limits = Pick<CompiledRule, "id" | "cooldownMs" | "caps" | "firingMemoryMs">
+
+const firingsIn = (state: RulesState, rule: Limits, from: number, to: number): number => {
+  let n = 0
+  for (const at of state.firings[rule.id] ?? []) if (at > from && at <= to) n++
+  return n
+}
+
+/** True when the rule fired less than its cooldown before `at`. */
+export const coolingDown = (rule: Limits, state: RulesState, at: number): boolean =>
+  rule.cooldownMs > 0 && firingsIn(state, rule, at - rule.cooldownMs, at) > 0
+
+/** The first cap (`max` firings per `per`) that one more firing at `at` would exceed. */
+export const capReached = (rule: Limits, state: RulesState, at: number) =>
+  rule.caps.find((cap) => firingsIn(state, rule, at - cap.per, at) >= cap.max)
+
+/** Records a firing the resolver decided; forgets firings no cooldown or cap can still see. */
+export const recordFiring = (state: RulesState, rule: Limits, at: number): RulesState => {
+  const kept = (state.firings[rule.id] ?? []).filter((t) => t > at - rule.firingMemoryMs)
+  const firings = [...kept, at].sort((a, b) => a - b)
+  ;(state.firings as Mutable<RulesState["firings"]>)[rule.id] = firings
+  return state
+}

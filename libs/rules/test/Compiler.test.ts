@@ -1,0 +1,147 @@
+import { assert, describe, it } from "@effect/vitest"
+import * as fc from "fast-check"
+import type { Condition, EventSpec } from "../src/Condition.js"
+import type { Rule, RuleSet } from "../src/RuleSet.js"
+import { Backtest, Compiler, Evaluation, RulesState } from "../src/index.js"
+import type { Ev } from "./reference.js"
+import { decisions, factsOf, holds } from "./reference.js"
+
+const names = ["A", "B", "C", "Session Started"] as const
+
+const where = fc.option(
+  fc.oneof(
+    fc.record({ p: fc.oneof(fc.integer({ min: 0, max: 3 }), fc.record({ gte: fc.integer({ min: 0, max: 3 }) }), fc.record({ lt: fc.integer({ min: 0, max: 3 }) }), fc.record({ in: fc.constant([0, 2]) }), fc.record({ neq: fc.integer({ min: 0, max: 3 }) })) }),
+    fc.record({ s: fc.oneof(fc.constantFrom("x", "y"), fc.record({ startsWith: fc.constant("x") }), fc.record({ contains: fc.constant("y") }), fc.record({ matches: fc.constant("^x+$") }), fc.record({ exists: fc.boolean() })) })
+  ),
+  { nil: undefined }
+)
+
+const spec: fc.Arbitrary<EventSpec> = fc.record({ name: fc.constantFrom(...names), where }).map(({ name, where }) => (where === undefined ? { name } : { name, where }))
+
+const within = fc.integer({ min: 1, max: 40 })
+
+const count = fc.option(
+  fc.oneof(fc.record({ gte: fc.integer({ min: 1, max: 3 }) }), fc.record({ lt: fc.integer({ min: 1, max: 3 }) }), fc.record({ eq: fc.integer({ min: 0, max: 2 }) })),
+  { nil: undefined }
+)
+
+const trait: fc.Arbitrary<Condition> = fc.oneof(
+  fc.record({ sessionCount: fc.record({ gt: fc.integer({ min: 0, max: 2 }) }) }),
+  fc.record({ isReturning: fc.boolean() }),
+  fc.record({ firstSeenAt: fc.record({ lt: fc.integer({ min: 0, max: 100 }) }) })
+).map((t) => ({ trait: t }))
+
+const { condition } = fc.letrec<{ condition: Condition }>((tie) => ({
+  condition: fc.oneof(
+    { depthSize: "small", withCrossShrink: true },
+    fc.record({ e: spec, within, count }).map(({ count, e, within }): Condition => ({ event: { ...e, within, ...(count === undefined ? {} : { count }) } })),
+    fc.record({ missing: spec, after: spec, within, when: fc.option(tie("condition"), { nil: undefined }) }).map(
+      ({ after, missing, when, within }): Condition => ({ absent: { ...missing, within, after: when === undefined ? after : { ...after, when } } })
+    ),
+    fc.record({ steps: fc.array(spec, { minLength: 2, maxLength: 3 }), within }).map((sequence): Condition => ({ sequence })),
+    trait,
+    tie("condition").map((c): Condition => ({ not: c })),
+    fc.array(tie("condition"), { minLength: 1, maxLength: 3 }).map((all): Condition => ({ all })),
+    fc.array(tie("condition"), { minLength: 1, maxLength: 3 }).map((any): Condition => ({ any }))
+  )
+}))
+
+const rule = (id: string): fc.Arbitrary<Rule> =>
+  fc.record({
+    when: condition,
+    cooldown: fc.constantFrom(0, 5, 30),
+    caps: fc.option(fc.array(fc.record({ max: fc.integer({ min: 1, max: 2 }), per: fc.integer({ min: 10, max: 60 }) }), { maxLength: 1 }), { nil: undefined })
+  }).map(({ caps, cooldown, when }) => ({
+    id,
+    version: 1,
+    name: id,
+    priority: 0,
+    when,
+    action: { journey: id },
+    cooldown,
+    ...(caps === undefined ? {} : { caps })
+  }))
+
+const ruleSet: fc.Arbitrary<RuleSet> = fc.integer({ min: 1, max: 3 }).chain((n) =>
+  fc.tuple(...Array.from({ length: n }, (_, i) => rule(`r${i}`))).map((rules) => ({ rules }))
+)
+
+/** Events at distinct, increasing times: simultaneous events are decided in arrival order, which the reference does not model. */
+const history: fc.Arbitrary<Array<Ev>> = fc
+  .uniqueArray(
+    fc.record({
+      at: fc.integer({ min: 0, max: 150 }),
+      name: fc.constantFrom(...names),
+      p: fc.integer({ min: 0, max: 3 }),
+      s: fc.constantFrom("x", "xx", "y", "xy")
+    }),
+    { selector: (e) => e.at, maxLength: 25 }
+  )
+  .map((events) =>
+    events
+      .sort((a, b) => a.at - b.at)
+      .map((e, i) => ({ id: `e${i}`, name: e.name, occurredAt: e.at, properties: { p: e.p, s: e.s } }))
+  )
+
+const until = 260
+
+describe("compiled evaluation agrees with the reference interpreter", () => {
+  it("fires, and suppresses by cooldown and cap, exactly when the reference does", () => {
+    fc.assert(
+      fc.property(ruleSet, history, (set, events) => {
+        const compiled = Compiler.compile(set)
+        const result = Backtest.backtest(compiled, events.map((e) => ({ ...e, userId: "u" })), { until })
+        const actual = [
+          ...result.firings.map((f) => ({ ruleId: f.ruleId, at: f.at, outcome: "fired" })),
+          ...result.suppressed.map((s) => ({ ruleId: s.ruleId, at: s.at, outcome: s.reason }))
+        ]
+        const order = (a: { ruleId: string; at: number }, b: { ruleId: string; at: number }) =>
+          a.ruleId.localeCompare(b.ruleId) || a.at - b.at
+        assert.deepStrictEqual(actual.sort(order), decisions(set.rules, events, until).sort(order))
+      }),
+      { numRuns: 1000 }
+    )
+  })
+
+  it("decides any time from bounded state, with events arriving out of order", () => {
+    const arrival = history.chain((events) =>
+      fc.shuffledSubarray(events, { minLength: events.length, maxLength: events.length }).map((shuffled) => ({ events, shuffled }))
+    )
+    fc.assert(
+      fc.property(ruleSet, arrival, fc.integer({ min: 0, max: 220 }), (set, { events, shuffled }, at) => {
+        const compiled = Compiler.compile(set, { allowedLatenessMs: 400 })
+        let state = RulesState.make()
+        for (const e of shuffled) state = Evaluation.observe(compiled, state, e).state
+        const facts = factsOf(events)
+        for (const rule of set.rules) {
+          const expected = holds(rule.when, events.filter((e) => e.occurredAt <= at), at, facts)
+          assert.strictEqual(Evaluation.recheck(compiled, state, { ruleId: rule.id, ruleVersion: 1, at }), expected)
+        }
+      }),
+      { numRuns: 1000 }
+    )
+  })
+})
+
+describe("index and requirements", () => {
+  it("evaluates only the rules an event name can change, and bounds what is kept", () => {
+    const compiled = Compiler.compile({
+      rules: [
+        { id: "a", version: 1, name: "a", priority: 0, cooldown: 0, action: { journey: "a" }, when: { event: { name: "A", within: 10, where: { "plan.tier": "x" } } } },
+        { id: "b", version: 1, name: "b", priority: 0, cooldown: 0, action: { journey: "b" }, when: { absent: { name: "B", within: 50, after: { name: "A", when: { event: { name: "C", within: 7, count: { gte: 4 } } } } } } },
+        { id: "c", version: 1, name: "c", priority: 0, cooldown: 0, action: { journey: "c" }, when: { trait: { isReturning: true, plan: "pro" } } }
+      ]
+    }, { allowedLatenessMs: 0, maxEventsPerName: 2 })
+    assert.deepStrictEqual(Compiler.rulesFor(compiled, "A").map((r) => r.id), ["a", "b"])
+    assert.deepStrictEqual(Compiler.rulesFor(compiled, "Session Started").map((r) => r.id), ["c"])
+    assert.deepStrictEqual(Compiler.rulesFor(compiled, "Z"), [])
+    assert.deepStrictEqual(compiled.requirements.events["C"], { windowMs: 57, keepMs: 57, maxEvents: 5, properties: [] })
+    assert.deepStrictEqual(compiled.requirements.events["A"]?.properties, ["plan"])
+    assert.deepStrictEqual(compiled.requirements.traits, ["plan"])
+    assert.deepStrictEqual(compiled.requirements.facts, ["isReturning"])
+    let state = RulesState.make()
+    for (let t = 0; t < 100; t++) state = Evaluation.observe(compiled, state, { id: `${t}`, name: "A", occurredAt: t, properties: { plan: { tier: "x" }, other: 1 } }).state
+    assert.deepStrictEqual(state.events["A"], [{ id: "98", occurredAt: 98, properties: { plan: { tier: "x" } } }, { id: "99", occurredAt: 99, properties: { plan: { tier: "x" } } }])
+    assert.isUndefined(state.events["Z"])
+  })
+})
