@@ -1,5 +1,19 @@
 import * as grpc from "@grpc/grpc-js"
-import { IngestServiceClient, type TrackRequest, type TrackResponse, type TrackStreamResponse } from "@nudge/proto"
+import {
+  AuditServiceClient,
+  type BacktestRequest,
+  type BacktestResponse,
+  type Decision,
+  IngestServiceClient,
+  type ListFiringsResponse,
+  type ListRulesResponse,
+  type PublishRulesResponse,
+  RuleFormat,
+  RuleServiceClient,
+  type TrackRequest,
+  type TrackResponse,
+  type TrackStreamResponse
+} from "@nudge/proto"
 
 export interface CallError {
   readonly code: grpc.status
@@ -48,5 +62,33 @@ export const ingestClient = (port: number) => {
         )
       ),
     close: () => client.close()
+  }
+}
+
+/** Promise-returning RuleService and AuditService clients. */
+export const controlClients = (port: number) => {
+  const address = `127.0.0.1:${port}`
+  const rules = new RuleServiceClient(address, grpc.credentials.createInsecure())
+  const audit = new AuditServiceClient(address, grpc.credentials.createInsecure())
+  return {
+    publish: (text: string) =>
+      new Promise<Result<PublishRulesResponse>>((resolve) =>
+        rules.publishRules({ text, format: RuleFormat.RULE_FORMAT_YAML }, settle(resolve))
+      ),
+    listRules: () => new Promise<Result<ListRulesResponse>>((resolve) => rules.listRules({}, settle(resolve))),
+    backtest: (request: BacktestRequest) => new Promise<Result<BacktestResponse>>((resolve) => rules.backtest(request, settle(resolve))),
+    firings: (userId: string) =>
+      new Promise<Result<ListFiringsResponse>>((resolve) => audit.listFirings({ userId }, settle(resolve))),
+    explain: (firingId: string) => new Promise<Result<Decision>>((resolve) => audit.explain({ firingId }, settle(resolve))),
+    watch: (onDecision: (d: Decision) => void) => {
+      const call = audit.watchFirings({ afterPosition: "", userId: "" })
+      call.on("data", onDecision)
+      call.on("error", () => undefined)
+      return () => call.cancel()
+    },
+    close: () => {
+      rules.close()
+      audit.close()
+    }
   }
 }

@@ -1,0 +1,140 @@
+import { assert, describe, it } from "@effect/vitest"
+import { EventId, type TriggerEvent, UserEvent } from "@nudge/domain"
+import { RuleSet } from "@nudge/rules"
+import { Either } from "effect"
+import { ActiveRules, UserDecider, UserState } from "../src/index.js"
+
+const hour = 3_600_000
+const t0 = Date.UTC(2026, 10, 1, 12)
+
+const rules = (yaml: string) => ActiveRules.make(1, Either.getOrThrow(RuleSet.parseRuleSet(yaml, "yaml")))
+
+const promo = rules(`
+caps: [{ max: 2, per: 24h }]
+rules:
+  - { id: discount-offer, version: 1, name: d, priority: 10, group: promo, cooldown: 0s, action: { journey: discount, experiment: size }, when: { event: { name: Abandoned Cart, within: 1h } } }
+  - { id: gentle-reminder, version: 1, name: g, priority: 5, group: promo, cooldown: 0s, action: { journey: reminder }, when: { event: { name: Abandoned Cart, within: 1h } } }
+  - { id: survey, version: 1, name: s, priority: 1, cooldown: 0s, action: { journey: survey }, when: { event: { name: Abandoned Cart, within: 1h } } }
+  - { id: fourth, version: 1, name: f, priority: 1, cooldown: 0s, action: { journey: fourth }, when: { event: { name: Visited Help, within: 1h } } }
+  - { id: win-back, version: 1, name: w, priority: 1, cooldown: 0s, consent: marketing, action: { journey: win-back }, when: { event: { name: Went Quiet, within: 1h } } }
+`)
+
+let revision = 0
+const tracked = (name: string, at: number, userId = "u1"): UserDecider.Input => {
+  const messageId = `${userId}-${name}-${at}-${revision}`
+  return {
+    event: new UserEvent.Tracked({ messageId, userId, name, occurredAt: at, receivedAt: at, properties: {}, context: {} }),
+    eventId: EventId.forMessage(messageId),
+    revision: revision++
+  }
+}
+
+const consent = (granted: boolean, at: number): UserDecider.Input => ({
+  event: new UserEvent.ConsentChanged({ messageId: `c-${at}`, userId: "u1", category: "marketing", granted, occurredAt: at, receivedAt: at }),
+  eventId: EventId.forMessage(`c-${at}`),
+  revision: revision++
+})
+
+/** Given these inputs, then these decisions (the last input's, unless `all`). */
+const run = (active: ActiveRules.ActiveRules, inputs: ReadonlyArray<UserDecider.Input>) => {
+  let state = UserState.empty("u1")
+  const perInput: Array<ReadonlyArray<TriggerEvent.TriggerEvent>> = []
+  for (const input of inputs) {
+    const decided = UserDecider.decide(active, state, input)
+    state = decided.state
+    perInput.push(decided.decisions)
+  }
+  return { state, perInput }
+}
+
+const summary = (decisions: ReadonlyArray<TriggerEvent.TriggerEvent>) =>
+  decisions.map((d) =>
+    d._tag === "TriggerFired" ? `fired ${d.ruleId}` : d._tag === "TriggerSuppressed" ? `suppressed ${d.ruleId} (${d.reason})` : `${d._tag} ${d.ruleId}`
+  )
+
+describe("UserDecider", () => {
+  it("orders by priority, lets one rule of a group fire, and caps the user across rules (scenario 3)", () => {
+    const { perInput } = run(promo, [
+      tracked("Abandoned Cart", t0),
+      tracked("Visited Help", t0 + hour),
+      tracked("Visited Help", t0 + 25 * hour)
+    ])
+    assert.deepStrictEqual(summary(perInput[0]!), [
+      "fired discount-offer",
+      "suppressed gentle-reminder (group)",
+      "fired survey"
+    ])
+    assert.deepStrictEqual(summary(perInput[1]!), ["suppressed fourth (user_cap)"])
+    assert.deepStrictEqual(summary(perInput[2]!), ["fired fourth"])
+    const lost = perInput[0]![1] as TriggerEvent.TriggerSuppressed
+    assert.match(lost.detail, /lost to discount-offer \(priority 10\) in group promo/)
+  })
+
+  it("needs the rule's consent category (scenario 4)", () => {
+    const { perInput } = run(promo, [
+      tracked("Went Quiet", t0),
+      consent(true, t0 + hour),
+      tracked("Went Quiet", t0 + 3 * hour),
+      consent(false, t0 + 4 * hour),
+      tracked("Went Quiet", t0 + 6 * hour)
+    ])
+    assert.deepStrictEqual(summary(perInput[0]!), ["suppressed win-back (consent)"])
+    assert.deepStrictEqual(summary(perInput[2]!), ["fired win-back"])
+    assert.deepStrictEqual(summary(perInput[4]!), ["suppressed win-back (consent)"])
+  })
+
+  it("gives the same decisions and ids on a replay, and records the experiment variant", () => {
+    const inputs = [tracked("Abandoned Cart", t0)]
+    const first = run(promo, inputs).perInput[0]!
+    const again = run(promo, inputs).perInput[0]!
+    assert.deepStrictEqual(again, first)
+    const fired = first[0] as TriggerEvent.TriggerFired
+    assert.strictEqual(fired.experiment, "size")
+    assert.include(["control", "treatment"], fired.variant)
+  })
+
+  it("schedules the absence deadline, fires at it, and retracts when a late purchase inside the window arrives (scenario 1, user D)", () => {
+    const seed = rules(`
+rules:
+  - id: pricing-abandon
+    version: 1
+    name: p
+    priority: 10
+    cooldown: 7d
+    action: { journey: pricing-abandon }
+    when:
+      absent:
+        name: Completed Purchase
+        within: 48h
+        after:
+          name: Started Checkout
+          when:
+            all:
+              - trait: { sessionCount: { gt: 1 } }
+              - event: { name: Viewed Pricing, within: 48h }
+`)
+    const checkout = t0 + 10 * 60_000
+    const deadline = checkout + 48 * hour
+    const prefix = [
+      tracked("Session Started", t0 - 72 * hour),
+      tracked("Session Started", t0),
+      tracked("Viewed Pricing", t0),
+      tracked("Started Checkout", checkout)
+    ]
+    const scheduled = run(seed, prefix)
+    const timer = scheduled.perInput[3]!.find((d) => d._tag === "TimerScheduled") as TriggerEvent.TimerScheduled
+    assert.strictEqual(timer.dueAt, deadline)
+    const due: UserDecider.Input = {
+      event: new UserEvent.TimerDue({ userId: "u1", ruleId: timer.ruleId, ruleVersion: timer.ruleVersion, dueAt: timer.dueAt, anchorEventId: timer.anchorEventId }),
+      eventId: "timer-1",
+      revision: revision++
+    }
+    const { perInput } = run(seed, [...prefix, due, tracked("Completed Purchase", t0 + 47 * hour)])
+    assert.deepStrictEqual(summary(perInput[4]!), ["fired pricing-abandon"])
+    const fired = perInput[4]![0] as TriggerEvent.TriggerFired
+    assert.strictEqual(fired.at, deadline)
+    const retracted = perInput[5]!.filter((d) => d._tag === "FiringRetracted")
+    assert.strictEqual(retracted.length, 1)
+    assert.strictEqual((retracted[0] as TriggerEvent.FiringRetracted).firingId, fired.firingId)
+  })
+})
