@@ -81,6 +81,7 @@ export const layer = (options: ActorOptions = defaults) =>
       const timers = yield* TimerStore
       const rulesRef = yield* Ref.make<ActiveRules>(ActiveRulesModule.none)
       const partitions = Array.from({ length: options.partitions }, () => new Map<string, Live>())
+      const livePerPartition = Math.max(1, Math.floor(options.maxLiveUsers / options.partitions))
 
       const snapshotEntries = (users: Iterable<UserState>) =>
         Array.from(users, (u) => [snapshotKey(u.userId), JSON.stringify(u)] as const)
@@ -134,7 +135,7 @@ export const layer = (options: ActorOptions = defaults) =>
         Effect.gen(function* () {
           const evicted: Array<UserState> = []
           for (const entry of live.values()) {
-            if (live.size - evicted.length <= options.maxLiveUsers) break
+            if (live.size - evicted.length <= livePerPartition) break
             evicted.push(entry.state)
           }
           for (const s of evicted) live.delete(s.userId)
