@@ -8,6 +8,8 @@ export interface EngineConfig {
   readonly dataDir: string
   readonly eventStoreConnection: Option.Option<Redacted.Redacted<string>>
   readonly redisUrl: Option.Option<Redacted.Redacted<string>>
+  /** Namespace of every Redis key, so deployments sharing a Redis stay apart. */
+  readonly redisPrefix: string
   readonly limits: IngestLimits.IngestLimits
   /** How long a shutdown waits for in-flight calls before cutting them. */
   readonly drainMs: number
@@ -37,6 +39,10 @@ export const config: Config.Config<EngineConfig> = Config.all({
   ),
   eventStoreConnection: Config.option(Config.redacted("EVENTSTORE_CONNECTION_STRING")),
   redisUrl: Config.option(Config.redacted("REDIS_URL")),
+  redisPrefix: Config.string("NUDGE_REDIS_PREFIX").pipe(
+    Config.validate({ message: "must not be empty", validation: (s) => s.length > 0 }),
+    Config.withDefault("nudge:")
+  ),
   limits: IngestLimits.config,
   drainMs: Config.integer("NUDGE_DRAIN_MS").pipe(Config.withDefault(10_000)),
   actors: Config.all({

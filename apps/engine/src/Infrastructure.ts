@@ -31,8 +31,8 @@ export const layer = (config: EngineConfig) => {
     onSome: (url) => {
       const redis = RedisClient.layer(url)
       return Layer.merge(
-        Dedup.layerRedis(config.limits.dedupWindowMs).pipe(Layer.provide(redis)),
-        RedisState.layerRedis.pipe(Layer.provide(redis))
+        Dedup.layerRedis(config.limits.dedupWindowMs, config.redisPrefix).pipe(Layer.provide(redis)),
+        RedisState.layerRedis(config.redisPrefix).pipe(Layer.provide(redis))
       )
     }
   })

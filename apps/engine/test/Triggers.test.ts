@@ -1,7 +1,7 @@
 import { assert, describe, it } from "@effect/vitest"
 import { status } from "@grpc/grpc-js"
 import type { Decision } from "@nudge/proto"
-import { Effect } from "effect"
+import { Effect, Option, Redacted } from "effect"
 import type { EngineConfig } from "../src/EngineConfig.js"
 import { controlClients, ingestClient, request } from "./support/Clients.js"
 import * as TestEngine from "./support/TestEngine.js"
@@ -176,6 +176,34 @@ describe("trigger decisions end to end (gRPC)", () => {
         return final.ok ? final.value.decisions : found
       })
       assert.deepStrictEqual(kinds(decisions), ["fired pricing-abandon"])
+    }))
+
+  it.live("decides the same with dedup, snapshots, checkpoints and timers in Redis (real server)", () =>
+    Effect.gen(function* () {
+      const config = TestEngine.config({ redisUrl: Option.some(Redacted.make(process.env.REDIS_URL ?? "redis://127.0.0.1:6379")) })
+      const now = Date.now()
+      yield* withEngine(config, async (port) => {
+        const ingest = ingestClient(port)
+        const control = controlClients(port)
+        await control.publish(rules)
+        await ingest.trackStream([...checkoutJourney("hal", now), request({ userId: "ivy", name: "Went Quiet" })])
+        await new Promise((r) => setTimeout(r, 300))
+        ingest.close()
+        control.close()
+      })
+      // Restarted before the deadline: the timer and the checkpoint come back from Redis.
+      const decided = yield* withEngine(config, async (port) => {
+        const control = controlClients(port)
+        const hal = await waitFor(async () => {
+          const r = await control.firings("hal")
+          return r.ok && r.value.decisions.length > 0 ? r.value.decisions : undefined
+        })
+        const ivy = await control.firings("ivy")
+        control.close()
+        return { hal, ivy: ivy.ok ? ivy.value.decisions : [] }
+      })
+      assert.deepStrictEqual(kinds(decided.hal), ["fired pricing-abandon"])
+      assert.deepStrictEqual(kinds(decided.ivy), ["suppressed win-back (consent)"])
     }))
 
   it.live("backtests a draft over the stored history without firing anything", () =>

@@ -26,12 +26,13 @@ export const layerStore = Layer.succeed(Dedup, {
   remember: () => Effect.void
 })
 
-const keyOf = (messageId: string) => `nudge:dedup:${messageId}`
-
-export const layerRedis = (windowMs: number) =>
+/** `prefix` namespaces the keys, so several deployments (or test runs) can share one Redis. */
+export const layerRedis = (windowMs: number, prefix = "nudge:") =>
   Layer.effect(
     Dedup,
-    Effect.map(RedisClient.RedisClient, (client) => ({
+    Effect.map(RedisClient.RedisClient, (client) => {
+      const keyOf = (messageId: string) => `${prefix}dedup:${messageId}`
+      return {
       lookup: (messageIds) =>
         messageIds.length === 0
           ? Effect.succeed(new Map())
@@ -55,5 +56,6 @@ export const layerRedis = (windowMs: number) =>
             )
           )
         ).pipe(Effect.asVoid)
-    }))
+      }
+    })
   )

@@ -8,11 +8,12 @@ import { Appender, Dedup, Ingestor } from "../src/index.js"
 
 const redis = RedisClient.layer(Redacted.make(process.env.REDIS_URL ?? "redis://127.0.0.1:6379"))
 const day = 24 * 60 * 60 * 1000
+const prefix = `nudge-test-${randomUUID()}:`
 
 /** A fresh engine's ingestion each time: a new in-memory store, the same Redis. */
 const freshIngestor = Ingestor.layer.pipe(
   Layer.provide(Appender.layer),
-  Layer.provide(Dedup.layerRedis(day)),
+  Layer.provide(Dedup.layerRedis(day, prefix)),
   Layer.provide(MemoryEventStore.layerMemory),
   Layer.provideMerge(redis)
 )
@@ -48,7 +49,7 @@ describe("Dedup in Redis (real server)", () => {
       const messageId = `ttl-${randomUUID()}`
       yield* Effect.flatMap(Ingestor.Ingestor, (i) => i.accept([tracked(messageId)]))
       const client = yield* RedisClient.RedisClient
-      const ttl = yield* RedisClient.attempt(() => client.pTTL(`nudge:dedup:${messageId}`))
+      const ttl = yield* RedisClient.attempt(() => client.pTTL(`${prefix}dedup:${messageId}`))
       assert.isAbove(ttl, day - 60_000)
       assert.isAtMost(ttl, day)
     }).pipe(Effect.provide(freshIngestor)))

@@ -53,5 +53,5 @@ const contract = (name: string, layer: Layer.Layer<StateStore | TimerStore, unkn
 contract("embedded SQLite", SqliteState.layerSqlite.pipe(Layer.provide(SqliteDatabase.layer({ filename: ":memory:" }))))
 contract(
   "Redis (real server)",
-  RedisState.layerRedis.pipe(Layer.provide(RedisClient.layer(Redacted.make(process.env.REDIS_URL ?? "redis://127.0.0.1:6379"))))
+  RedisState.layerRedis(`nudge-test-${randomUUID()}:`).pipe(Layer.provide(RedisClient.layer(Redacted.make(process.env.REDIS_URL ?? "redis://127.0.0.1:6379"))))
 )

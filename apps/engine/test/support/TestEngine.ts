@@ -14,6 +14,7 @@ export const config = (overrides: Partial<EngineConfig> = {}): EngineConfig => (
   dataDir: tempDir(),
   eventStoreConnection: Option.none(),
   redisUrl: Option.none(),
+  redisPrefix: `nudge-test-${Math.random().toString(36).slice(2)}:`,
   limits: IngestLimits.defaults,
   drainMs: 2000,
   actors: UserActors.defaults,
