@@ -1,7 +1,11 @@
+import { RuleFormat } from "@nudge/proto"
 import { Data, Either } from "effect"
+import { extname } from "node:path"
 import { parseArgs } from "node:util"
 import { UsageError } from "./CliError.js"
+import type { WatchInput } from "./Commands/Audit.js"
 import type { ConsentInput, IdentifyInput, TrackInput } from "./Commands/Ingest.js"
+import type { BacktestInput, RuleFile } from "./Commands/Rules.js"
 import type { TailInput } from "./Commands/Tail.js"
 
 interface Target {
@@ -17,6 +21,13 @@ export type Invocation = Data.TaggedEnum<{
   Consent: Target & ConsentInput
   Load: Target & { readonly file: string; readonly batchSize: number }
   Tail: Target & TailInput
+  PublishRules: Target & RuleFile
+  /** `text`: print the rule set as published rather than a table of its rules. */
+  ListRules: Target & { readonly text: boolean }
+  Backtest: Target & BacktestInput
+  ListFirings: Target & { readonly userId: string }
+  Explain: Target & { readonly firingId: string }
+  Watch: Target & WatchInput
 }>
 
 export const Invocation = Data.taggedEnum<Invocation>()
@@ -28,11 +39,17 @@ export const defaultBatchSize = 1000
 export const usage = `Usage: nudge <command> [options]
 
 Commands:
-  track     --user U --event NAME [--prop k=v ...] [--message-id ID] [--at ISO]
-  identify  --user U [--trait k=v ...] [--message-id ID] [--at ISO]
-  consent   --user U --category C (--granted | --revoked) [--message-id ID] [--at ISO]
-  load      FILE.ndjson [--batch ${defaultBatchSize}]
-  tail      [--from-start] [--after POSITION] [--prefix STREAM_PREFIX ...]
+  track          --user U --event NAME [--prop k=v ...] [--message-id ID] [--at ISO]
+  identify       --user U [--trait k=v ...] [--message-id ID] [--at ISO]
+  consent        --user U --category C (--granted | --revoked) [--message-id ID] [--at ISO]
+  load           FILE.ndjson [--batch ${defaultBatchSize}]
+  tail           [--from-start] [--after POSITION] [--prefix STREAM_PREFIX ...]
+  rules publish  RULES_FILE
+  rules list     [--text]
+  backtest       RULES_FILE [--from TIME] [--to TIME] [--sample N]
+  firings        --user U
+  explain        FIRING_ID
+  watch          [--user U] [--after POSITION]
 
 Options:
   --address host:port  the engine (default: $NUDGE_GRPC_ADDRESS, else ${defaultAddress})
@@ -40,7 +57,12 @@ Options:
 
 --prop and --trait values are read as JSON when they are valid JSON
 (42, true, "42", {"plan":"pro"}) and as plain strings otherwise.
-A message id is generated when --message-id is absent.`
+A message id is generated when --message-id is absent.
+A RULES_FILE is JSON or YAML as its extension says (.json, .yaml, .yml);
+rules list --text prints the rule set in effect as it was published.
+backtest runs the file's rules over stored events without firing anything;
+TIME is an event time, an ISO date or epoch milliseconds.
+tail and watch follow until Ctrl-C.`
 
 const options = {
   address: { type: "string" },
@@ -57,7 +79,11 @@ const options = {
   batch: { type: "string" },
   "from-start": { type: "boolean" },
   after: { type: "string" },
-  prefix: { type: "string", multiple: true }
+  prefix: { type: "string", multiple: true },
+  text: { type: "boolean" },
+  from: { type: "string" },
+  to: { type: "string" },
+  sample: { type: "string" }
 } as const
 
 type Option = keyof typeof options
@@ -104,9 +130,27 @@ const parseInstant = (text: string | undefined): Either.Either<Date | undefined,
   return Number.isNaN(date.getTime()) ? fail(`--at expects an ISO date, got "${text}"`) : Either.right(date)
 }
 
-const parseBatchSize = (text: string | undefined): Either.Either<number, UsageError> => {
-  if (text === undefined) return Either.right(defaultBatchSize)
-  return /^[1-9]\d*$/.test(text) ? Either.right(Number(text)) : fail(`--batch expects a positive integer, got "${text}"`)
+/** Checked here so a typo is a usage error, yet sent as written: the engine reads both spellings itself. */
+const parseTimeBound = (flag: string, text: string | undefined): Either.Either<string | undefined, UsageError> => {
+  if (text === undefined || /^\d+$/.test(text) || !Number.isNaN(Date.parse(text))) return Either.right(text)
+  return fail(`${flag} expects an ISO date or epoch milliseconds, got "${text}"`)
+}
+
+const parsePositiveInteger = (flag: string, text: string): Either.Either<number, UsageError> =>
+  /^[1-9]\d*$/.test(text) ? Either.right(Number(text)) : fail(`${flag} expects a positive integer, got "${text}"`)
+
+const ruleFormats: Record<string, RuleFormat> = {
+  ".json": RuleFormat.RULE_FORMAT_JSON,
+  ".yaml": RuleFormat.RULE_FORMAT_YAML,
+  ".yml": RuleFormat.RULE_FORMAT_YAML
+}
+
+/** The extension names the syntax, so a JSON file is never read by the YAML parser's looser rules. */
+const parseRuleFile = (file: string): Either.Either<RuleFile, UsageError> => {
+  const extension = extname(file).toLowerCase()
+  return Object.hasOwn(ruleFormats, extension)
+    ? Either.right({ file, format: ruleFormats[extension]! })
+    : fail(`rule files end in .json, .yaml or .yml, got "${file}"`)
 }
 
 const envelope = (values: Values) =>
@@ -167,7 +211,10 @@ const commands: Record<string, CommandSpec> = {
     options: ["batch"],
     operands: 1,
     build: (values, [file], target) =>
-      Either.map(parseBatchSize(values.batch), (batchSize) => Invocation.Load({ ...target, file: file!, batchSize }))
+      Either.map(
+        values.batch === undefined ? Either.right(defaultBatchSize) : parsePositiveInteger("--batch", values.batch),
+        (batchSize) => Invocation.Load({ ...target, file: file!, batchSize })
+      )
   },
   tail: {
     options: ["from-start", "after", "prefix"],
@@ -179,7 +226,64 @@ const commands: Record<string, CommandSpec> = {
         afterPosition: values.after,
         streamPrefixes: values.prefix ?? []
       }))
+  },
+  "rules publish": {
+    options: [],
+    operands: 1,
+    build: (_, [file], target) => Either.map(parseRuleFile(file!), (ruleFile) => Invocation.PublishRules({ ...target, ...ruleFile }))
+  },
+  "rules list": {
+    options: ["text"],
+    operands: 0,
+    build: (values, _, target) => Either.right(Invocation.ListRules({ ...target, text: values.text === true }))
+  },
+  backtest: {
+    options: ["from", "to", "sample"],
+    operands: 1,
+    build: (values, [file], target) =>
+      Either.gen(function* () {
+        return Invocation.Backtest({
+          ...target,
+          ...(yield* parseRuleFile(file!)),
+          from: yield* parseTimeBound("--from", values.from),
+          to: yield* parseTimeBound("--to", values.to),
+          sampleSize: values.sample === undefined ? undefined : yield* parsePositiveInteger("--sample", values.sample)
+        })
+      })
+  },
+  firings: {
+    options: ["user"],
+    operands: 0,
+    build: (values, _, target) =>
+      Either.map(required(values.user, "--user"), (userId) => Invocation.ListFirings({ ...target, userId }))
+  },
+  explain: {
+    options: [],
+    operands: 1,
+    build: (_, [firingId], target) => Either.right(Invocation.Explain({ ...target, firingId: firingId! }))
+  },
+  watch: {
+    options: ["user", "after"],
+    operands: 0,
+    build: (values, _, target) =>
+      Either.right(Invocation.Watch({ ...target, userId: values.user, afterPosition: values.after }))
   }
+}
+
+/** A command is one word, or a group and one of its subcommands (`rules publish`); the words after it are its operands. */
+const resolve = (positionals: ReadonlyArray<string>) => {
+  const [first, second] = positionals
+  if (first === undefined) return fail("a command is required")
+  if (Object.hasOwn(commands, first)) {
+    return Either.right({ name: first, spec: commands[first]!, operands: positionals.slice(1) })
+  }
+  const subcommands = Object.keys(commands).flatMap((name) => name.startsWith(`${first} `) ? [name.slice(first.length + 1)] : [])
+  if (subcommands.length === 0) return fail(`unknown command "${first}"`)
+  if (second === undefined || !subcommands.includes(second)) {
+    return fail(`${first} expects one of ${subcommands.join(", ")}${second === undefined ? "" : `, got "${second}"`}`)
+  }
+  const name = `${first} ${second}`
+  return Either.right({ name, spec: commands[name]!, operands: positionals.slice(2) })
 }
 
 const globalOptions: ReadonlyArray<Option> = ["address", "help"]
@@ -189,10 +293,7 @@ export const parse = (argv: ReadonlyArray<string>, address: string): Either.Eith
   Either.gen(function* () {
     const { positionals, values } = yield* tokenize(argv)
     if (values.help === true) return Invocation.Help()
-    const [name, ...operands] = positionals
-    if (name === undefined) return yield* fail("a command is required")
-    if (!Object.hasOwn(commands, name)) return yield* fail(`unknown command "${name}"`)
-    const spec = commands[name]!
+    const { name, operands, spec } = yield* resolve(positionals)
     const foreign = (Object.keys(values) as Array<Option>).find(
       (option) => !globalOptions.includes(option) && !spec.options.includes(option)
     )

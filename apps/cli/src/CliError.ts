@@ -10,7 +10,11 @@ export class UsageError extends Schema.TaggedError<UsageError>()("UsageError", {
 export class InputError extends Schema.TaggedError<InputError>()("InputError", {
   path: Schema.String,
   reason: Schema.String
-}) {}
+}) {
+  static fromCause(path: string, cause: unknown): InputError {
+    return new InputError({ path, reason: cause instanceof Error ? cause.message : String(cause) })
+  }
+}
 
 /** A gRPC call ended with a non-OK status. */
 export class RpcError extends Schema.TaggedError<RpcError>()("RpcError", {

@@ -2,8 +2,10 @@ import * as NodeRuntime from "@effect/platform-node/NodeRuntime"
 import { Config, Console, Effect, Stream } from "effect"
 import * as Args from "./Args.js"
 import type { CliError } from "./CliError.js"
+import * as Audit from "./Commands/Audit.js"
 import * as Ingest from "./Commands/Ingest.js"
 import * as Load from "./Commands/Load.js"
+import * as Rules from "./Commands/Rules.js"
 import * as Tail from "./Commands/Tail.js"
 import * as Progress from "./Progress.js"
 import * as Report from "./Report.js"
@@ -22,7 +24,18 @@ const run = Args.Invocation.$match({
       Effect.flatMap((summary) => Console.log(Report.loadSummary(summary)))
     )
   },
-  Tail: (input) => Stream.runForEach(Tail.tail(input.address, input), (e) => Console.log(Report.storedEvent(e)))
+  Tail: (input) => Stream.runForEach(Tail.tail(input.address, input), (e) => Console.log(Report.storedEvent(e))),
+  PublishRules: (input) => Effect.flatMap(Rules.publish(input.address, input), (r) => Console.log(Report.publication(r))),
+  ListRules: ({ address, text }) =>
+    Effect.flatMap(Rules.list(address), (r) =>
+      // Verbatim, so the output can be saved and published again as it is.
+      text ? Effect.sync(() => process.stdout.write(r.text)) : Console.log(Report.ruleSet(r))),
+  Backtest: (input) => Effect.flatMap(Rules.backtest(input.address, input), (r) => Console.log(Report.backtest(r))),
+  ListFirings: ({ address, userId }) =>
+    Effect.flatMap(Audit.firings(address, userId), (decisions) =>
+      Effect.forEach(decisions, (d) => Console.log(Report.decision(d)), { discard: true })),
+  Explain: ({ address, firingId }) => Effect.flatMap(Audit.explain(address, firingId), (d) => Console.log(Report.explanation(d))),
+  Watch: (input) => Stream.runForEach(Audit.watch(input.address, input), (d) => Console.log(Report.decision(d)))
 })
 
 /** The one place a failure becomes what the user reads and the exit status scripts see. */
@@ -33,7 +46,7 @@ const report = (error: CliError): Effect.Effect<number> => {
     case "InputError":
       return Effect.as(Console.error(`error: cannot read ${error.path}: ${error.reason}`), 1)
     case "RpcError":
-      return Effect.as(Console.error(`error: ${error.status}: ${error.details}`), 1)
+      return Effect.as(Console.error(Report.rpcError(error)), 1)
   }
 }
 

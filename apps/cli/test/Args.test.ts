@@ -1,4 +1,5 @@
 import { assert, describe, it } from "@effect/vitest"
+import { RuleFormat } from "@nudge/proto"
 import { Either } from "effect"
 import { Args } from "../src/index.js"
 
@@ -109,6 +110,61 @@ describe("Args.parse", () => {
     )
   })
 
+  it("reads rules publish with the format its file's extension names", () => {
+    assert.deepStrictEqual(
+      parsed("rules", "publish", "rules.json"),
+      Args.Invocation.PublishRules({ address, file: "rules.json", format: RuleFormat.RULE_FORMAT_JSON })
+    )
+    assert.deepStrictEqual(
+      parsed("rules", "publish", "conf/Rules.YAML"),
+      Args.Invocation.PublishRules({ address, file: "conf/Rules.YAML", format: RuleFormat.RULE_FORMAT_YAML })
+    )
+    assert.deepStrictEqual(
+      parsed("--address", "10.0.0.1:9", "rules", "publish", "rules.yml"),
+      Args.Invocation.PublishRules({ address: "10.0.0.1:9", file: "rules.yml", format: RuleFormat.RULE_FORMAT_YAML })
+    )
+  })
+
+  it("reads rules list, as a table unless --text", () => {
+    assert.deepStrictEqual(parsed("rules", "list"), Args.Invocation.ListRules({ address, text: false }))
+    assert.deepStrictEqual(parsed("rules", "list", "--text"), Args.Invocation.ListRules({ address, text: true }))
+  })
+
+  it("reads backtest with its range, in either spelling, and sample size", () => {
+    assert.deepStrictEqual(
+      parsed("backtest", "draft.yaml", "--from", "2024-05-01T00:00:00Z", "--to", "1714600000000", "--sample", "5"),
+      Args.Invocation.Backtest({
+        address,
+        file: "draft.yaml",
+        format: RuleFormat.RULE_FORMAT_YAML,
+        from: "2024-05-01T00:00:00Z",
+        to: "1714600000000",
+        sampleSize: 5
+      })
+    )
+    assert.deepStrictEqual(
+      parsed("backtest", "draft.json"),
+      Args.Invocation.Backtest({
+        address,
+        file: "draft.json",
+        format: RuleFormat.RULE_FORMAT_JSON,
+        from: undefined,
+        to: undefined,
+        sampleSize: undefined
+      })
+    )
+  })
+
+  it("reads firings, explain and watch", () => {
+    assert.deepStrictEqual(parsed("firings", "--user", "u-1"), Args.Invocation.ListFirings({ address, userId: "u-1" }))
+    assert.deepStrictEqual(parsed("explain", "f-1"), Args.Invocation.Explain({ address, firingId: "f-1" }))
+    assert.deepStrictEqual(
+      parsed("watch", "--user", "u-1", "--after", "42"),
+      Args.Invocation.Watch({ address, userId: "u-1", afterPosition: "42" })
+    )
+    assert.deepStrictEqual(parsed("watch"), Args.Invocation.Watch({ address, userId: undefined, afterPosition: undefined }))
+  })
+
   it("asks for help wherever --help appears", () => {
     assert.strictEqual(parsed("--help")._tag, "Help")
     assert.strictEqual(parsed("track", "-h")._tag, "Help")
@@ -131,5 +187,22 @@ describe("Args.parse", () => {
     assert.include(usageError("load", "a.ndjson", "--batch", "0"), "--batch")
     assert.include(usageError("load", "a.ndjson", "--batch", "ten"), "--batch")
     assert.include(usageError("tail", "extra"), "tail takes no arguments")
+    assert.include(usageError("rules"), "rules expects one of publish, list")
+    assert.include(usageError("rules", "delete"), `rules expects one of publish, list, got "delete"`)
+    assert.include(usageError("rules", "publish"), "rules publish takes 1 argument")
+    assert.include(usageError("rules", "publish", "rules.txt"), "rules.txt")
+    assert.include(usageError("rules", "publish", "rules"), ".json, .yaml or .yml")
+    assert.include(usageError("rules", "publish", "rules.yaml", "--text"), "rules publish does not take --text")
+    assert.include(usageError("rules", "list", "extra"), "rules list takes no arguments")
+    assert.include(usageError("backtest"), "backtest takes 1 argument")
+    assert.include(usageError("backtest", "draft.toml"), ".json, .yaml or .yml")
+    assert.include(usageError("backtest", "draft.yaml", "--from", "yesterday"), "--from")
+    assert.include(usageError("backtest", "draft.yaml", "--to", "2024-13-45"), "--to")
+    assert.include(usageError("backtest", "draft.yaml", "--sample", "0"), "--sample")
+    assert.include(usageError("backtest", "draft.yaml", "--user", "u"), "backtest does not take --user")
+    assert.include(usageError("firings"), "--user is required")
+    assert.include(usageError("firings", "--user", "u", "--after", "3"), "firings does not take --after")
+    assert.include(usageError("explain"), "explain takes 1 argument")
+    assert.include(usageError("watch", "u-1"), "watch takes no arguments")
   })
 })

@@ -1,16 +1,24 @@
 import { Server, ServerCredentials, status } from "@grpc/grpc-js"
 import type { ServerErrorResponse } from "@grpc/grpc-js"
-import { EventLogServiceService, IngestServiceService } from "@nudge/proto"
+import { AuditServiceService, EventLogServiceService, IngestServiceService, RuleServiceService } from "@nudge/proto"
 import type {
+  AuditServiceServer,
+  BacktestRequest,
+  BacktestResponse,
+  Decision,
   EventLogServiceServer,
   IdentifyRequest,
   IngestServiceServer,
+  PublishRulesRequest,
+  RuleServiceServer,
+  RuleSummary,
   SetConsentRequest,
   StoredEvent,
   TailRequest,
   TrackRequest,
   TrackResponse,
-  TrackStreamResponse
+  TrackStreamResponse,
+  WatchFiringsRequest
 } from "@nudge/proto"
 import { Effect } from "effect"
 
@@ -28,13 +36,21 @@ export interface FakeEngine {
   readonly streamCalls: Array<Array<TrackRequest>>
   readonly streamResponses: Array<TrackStreamResponse>
   readonly tailRequests: Array<TailRequest>
-  /** When set, every ingest call fails with this status. */
+  readonly publishRequests: Array<PublishRulesRequest>
+  readonly backtestRequests: Array<BacktestRequest>
+  readonly watchRequests: Array<WatchFiringsRequest>
+  /** When set, every unary call fails with this status. */
   failure: { readonly code: status; readonly details: string } | undefined
 }
 
 export interface FakeEngineOptions {
   /** What Tail sends before it waits, like the engine does for events not yet committed. */
   readonly storedEvents?: ReadonlyArray<StoredEvent>
+  /** The summary ListRules gives of whatever text was published last: the fake does not parse rules. */
+  readonly rules?: ReadonlyArray<RuleSummary>
+  readonly backtest?: BacktestResponse
+  /** What ListFirings and Explain answer from, in position order; WatchFirings sends them as if just made. */
+  readonly decisions?: ReadonlyArray<Decision>
 }
 
 const serviceError = ({ code, details }: { code: status; details: string }): ServerErrorResponse =>
@@ -51,8 +67,13 @@ export const make = (options: FakeEngineOptions = {}) =>
       streamCalls: [],
       streamResponses: [],
       tailRequests: [],
+      publishRequests: [],
+      backtestRequests: [],
+      watchRequests: [],
       failure: undefined
     }
+    const rules = options.rules ?? []
+    const decisions = options.decisions ?? []
     const acknowledge = (messageId: string): TrackResponse => {
       const duplicate = seen.has(messageId)
       seen.add(messageId)
@@ -104,9 +125,55 @@ export const make = (options: FakeEngineOptions = {}) =>
       }
     }
 
+    const ruleService: RuleServiceServer = {
+      publishRules: (call, callback) => {
+        fake.publishRequests.push(call.request)
+        if (fake.failure !== undefined) return callback(serviceError(fake.failure))
+        callback(null, { version: fake.publishRequests.length, position: `${++position}`, ruleCount: rules.length })
+      },
+      listRules: (_call, callback) => {
+        if (fake.failure !== undefined) return callback(serviceError(fake.failure))
+        const published = fake.publishRequests.at(-1)
+        callback(null, {
+          version: fake.publishRequests.length,
+          rules: published === undefined ? [] : [...rules],
+          text: published?.text ?? ""
+        })
+      },
+      backtest: (call, callback) => {
+        fake.backtestRequests.push(call.request)
+        if (fake.failure !== undefined) return callback(serviceError(fake.failure))
+        callback(null, options.backtest ?? { users: 0, events: 0, rules: [] })
+      }
+    }
+    const audit: AuditServiceServer = {
+      listFirings: (call, callback) => {
+        if (fake.failure !== undefined) return callback(serviceError(fake.failure))
+        callback(null, { decisions: decisions.filter((d) => d.userId === call.request.userId) })
+      },
+      explain: (call, callback) => {
+        if (fake.failure !== undefined) return callback(serviceError(fake.failure))
+        const decision = decisions.find((d) => d.firingId === call.request.firingId)
+        if (decision === undefined) {
+          return callback(serviceError({ code: status.NOT_FOUND, details: `firing ${call.request.firingId} not found` }))
+        }
+        callback(null, decision)
+      },
+      watchFirings: (call) => {
+        fake.watchRequests.push(call.request)
+        const { afterPosition, userId } = call.request
+        for (const decision of decisions) {
+          const after = afterPosition === "" || BigInt(decision.position) > BigInt(afterPosition)
+          if (after && (userId === "" || decision.userId === userId)) call.write(decision)
+        }
+      }
+    }
+
     const server = new Server()
     server.addService(IngestServiceService, ingest)
     server.addService(EventLogServiceService, eventLog)
+    server.addService(RuleServiceService, ruleService)
+    server.addService(AuditServiceService, audit)
     const port = yield* Effect.acquireRelease(
       Effect.async<number, Error>((resume) =>
         server.bindAsync("127.0.0.1:0", ServerCredentials.createInsecure(), (error, port) =>

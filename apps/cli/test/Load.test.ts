@@ -1,22 +1,9 @@
 import { status } from "@grpc/grpc-js"
 import { assert, describe, it } from "@effect/vitest"
 import { Effect } from "effect"
-import { mkdtemp, rm, writeFile } from "node:fs/promises"
-import { tmpdir } from "node:os"
-import { join } from "node:path"
 import { Load, LoadSummary } from "../src/index.js"
 import * as FakeEngine from "./FakeEngine.js"
-
-const tempFile = (name: string, contents: string) =>
-  Effect.gen(function* () {
-    const dir = yield* Effect.acquireRelease(
-      Effect.promise(() => mkdtemp(join(tmpdir(), "nudge-cli-"))),
-      (dir) => Effect.promise(() => rm(dir, { recursive: true, force: true }))
-    )
-    const path = join(dir, name)
-    yield* Effect.promise(() => writeFile(path, contents))
-    return path
-  })
+import * as TempFile from "./TempFile.js"
 
 /**
  * 2,500 messages in both key spellings, with a blank line to skip, every
@@ -62,7 +49,7 @@ describe("Load", () => {
     Effect.gen(function* () {
       const engine = yield* FakeEngine.make()
       const { brokenLines, contents, sentIds } = generateLoadFile()
-      const path = yield* tempFile("events.ndjson", contents)
+      const path = yield* TempFile.make("events.ndjson", contents)
       const progress: Array<Load.LoadProgress> = []
 
       const summary = yield* Load.load(engine.address, path, { batchSize: 1000, onProgress: (p) => progress.push(p) })
@@ -94,7 +81,7 @@ describe("Load", () => {
   it.scopedLive("a second run of the same file stores nothing new", () =>
     Effect.gen(function* () {
       const engine = yield* FakeEngine.make()
-      const path = yield* tempFile("events.ndjson", generateLoadFile().contents)
+      const path = yield* TempFile.make("events.ndjson", generateLoadFile().contents)
 
       const first = yield* Load.load(engine.address, path, { batchSize: 1000 })
       const second = yield* Load.load(engine.address, path, { batchSize: 1000 })
@@ -108,7 +95,7 @@ describe("Load", () => {
   it.scopedLive("makes no call for a batch with nothing to send", () =>
     Effect.gen(function* () {
       const engine = yield* FakeEngine.make()
-      const path = yield* tempFile("broken.ndjson", "{\nnot json\n\n")
+      const path = yield* TempFile.make("broken.ndjson", "{\nnot json\n\n")
 
       const summary = yield* Load.load(engine.address, path, { batchSize: 1000 })
 
@@ -123,7 +110,7 @@ describe("Load", () => {
     Effect.gen(function* () {
       const engine = yield* FakeEngine.make()
       engine.failure = { code: status.UNAVAILABLE, details: "store is read-only" }
-      const path = yield* tempFile("events.ndjson", generateLoadFile().contents)
+      const path = yield* TempFile.make("events.ndjson", generateLoadFile().contents)
 
       const error = yield* Effect.flip(Load.load(engine.address, path, { batchSize: 1000 }))
 

@@ -27,16 +27,13 @@ interface NumberedLine {
   readonly number: number
 }
 
-const inputError = (path: string) => (cause: unknown) =>
-  new InputError({ path, reason: cause instanceof Error ? cause.message : String(cause) })
-
 /**
  * The file's non-blank lines, read on demand: readline pauses the file
  * stream while lines wait to be consumed, so memory stays flat for any size.
  */
 const openLines = (path: string) =>
   Effect.gen(function* () {
-    const { size } = yield* Effect.tryPromise({ try: () => stat(path), catch: inputError(path) })
+    const { size } = yield* Effect.tryPromise({ try: () => stat(path), catch: (cause) => InputError.fromCause(path, cause) })
     const file = createReadStream(path)
     const reader = yield* Effect.acquireRelease(
       Effect.sync(() => createInterface({ input: file, crlfDelay: Infinity })),
@@ -45,7 +42,7 @@ const openLines = (path: string) =>
         file.destroy()
       })
     )
-    const lines = Stream.fromAsyncIterable(reader, inputError(path)).pipe(
+    const lines = Stream.fromAsyncIterable(reader, (cause) => InputError.fromCause(path, cause)).pipe(
       Stream.zipWithIndex,
       Stream.map(([text, index]): NumberedLine => ({ text, number: index + 1 })),
       Stream.filter((line) => line.text.trim() !== "")

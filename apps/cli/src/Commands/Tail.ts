@@ -1,6 +1,6 @@
 import { EventLogServiceClient } from "@nudge/proto"
 import type { StoredEvent } from "@nudge/proto"
-import { Effect, Stream } from "effect"
+import type { Stream } from "effect"
 import type { RpcError } from "../CliError.js"
 import * as Rpc from "../internal/Rpc.js"
 
@@ -13,14 +13,9 @@ export interface TailInput {
 
 /** Stored events in global order, catch-up first, then live until the stream is no longer consumed. */
 export const tail = (address: string, input: TailInput): Stream.Stream<StoredEvent, RpcError> =>
-  Stream.unwrapScoped(
-    Effect.map(Rpc.connect(EventLogServiceClient, address), (client) =>
-      Rpc.serverStreaming(() =>
-        client.tail({
-          fromStart: input.fromStart,
-          afterPosition: input.afterPosition ?? "",
-          streamPrefixes: [...input.streamPrefixes]
-        })
-      )
-    )
-  )
+  Rpc.serverStreaming(EventLogServiceClient, address, (client) =>
+    client.tail({
+      fromStart: input.fromStart,
+      afterPosition: input.afterPosition ?? "",
+      streamPrefixes: [...input.streamPrefixes]
+    }))

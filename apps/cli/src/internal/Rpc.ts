@@ -3,11 +3,18 @@ import type { ChannelCredentials, Client, ClientOptions, ClientReadableStream, C
 import { Effect, Stream } from "effect"
 import { RpcError } from "../CliError.js"
 
+/** The shape of every generated service client class. */
+type ClientConstructor<C extends Client> = new (
+  address: string,
+  credentials: ChannelCredentials,
+  options?: Partial<ClientOptions>
+) => C
+
 type Callback<A> = (error: ServiceError | null, response: A) => void
 
 /** A client for the service behind `address`, closed when the scope ends. */
 export const connect = <C extends Client>(
-  Constructor: new (address: string, credentials: ChannelCredentials, options?: Partial<ClientOptions>) => C,
+  Constructor: ClientConstructor<C>,
   address: string
 ) =>
   Effect.acquireRelease(
@@ -51,18 +58,25 @@ export const clientStreaming = <I, A>(
   })
 
 /**
- * The responses of a server stream. The call is paused until each response is
- * taken, so a slow consumer slows the server instead of filling memory; ending
- * the stream early cancels the call.
+ * The responses of a server stream on its own client, closed with the stream.
+ * The call is paused until each response is taken, so a slow consumer slows
+ * the server instead of filling memory; ending the stream early cancels the call.
  */
-export const serverStreaming = <A>(start: () => ClientReadableStream<A>): Stream.Stream<A, RpcError> =>
-  Stream.async<A, RpcError>((emit) => {
-    const call = start()
-    call.on("data", (response: A) => {
-      call.pause()
-      void emit.single(response).then(() => call.resume())
-    })
-    call.on("error", (error) => void emit.fail(RpcError.fromCause(error)))
-    call.on("end", () => void emit.end())
-    return Effect.sync(() => call.cancel())
-  })
+export const serverStreaming = <C extends Client, A>(
+  Constructor: ClientConstructor<C>,
+  address: string,
+  start: (client: C) => ClientReadableStream<A>
+): Stream.Stream<A, RpcError> =>
+  Stream.unwrapScoped(
+    Effect.map(connect(Constructor, address), (client) =>
+      Stream.async<A, RpcError>((emit) => {
+        const call = start(client)
+        call.on("data", (response: A) => {
+          call.pause()
+          void emit.single(response).then(() => call.resume())
+        })
+        call.on("error", (error) => void emit.fail(RpcError.fromCause(error)))
+        call.on("end", () => void emit.end())
+        return Effect.sync(() => call.cancel())
+      }))
+  )
