@@ -1,20 +1,12 @@
 import { assert, describe, it } from "@effect/vitest"
 import { EventId } from "@nudge/domain"
-import { EventStore, SqliteDatabase, SqliteEventStore } from "@nudge/event-store"
-import { Effect, Layer } from "effect"
-import * as path from "node:path"
+import { Effect } from "effect"
 import { startEngine, stopProcess } from "../src/EngineProcess.js"
 import { ingestClient, request } from "./support/Clients.js"
+import * as StoredLog from "./support/StoredLog.js"
 import * as TestEngine from "./support/TestEngine.js"
 
-const storedIds = (dataDir: string) =>
-  Effect.gen(function* () {
-    const store = yield* EventStore
-    return (yield* store.readAll({ maxCount: 10_000_000 })).map((e) => e.id)
-  }).pipe(
-    Effect.provide(SqliteEventStore.layerSqlite.pipe(Layer.provide(SqliteDatabase.layer({ filename: path.join(dataDir, "events.db") })))),
-    Effect.runPromise
-  )
+const storedIds = (dataDir: string) => Effect.runPromise(Effect.map(StoredLog.read(dataDir), (events) => events.map((e) => e.id)))
 
 describe("engine crash safety (real child process)", () => {
   it("keeps every acknowledged TrackStream event exactly once across a SIGKILL mid-load", { timeout: 120_000 }, async () => {

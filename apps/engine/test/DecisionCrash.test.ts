@@ -1,10 +1,9 @@
 import { assert, describe, it } from "@effect/vitest"
 import { TriggerEvent } from "@nudge/domain"
-import { EventStore, SqliteDatabase, SqliteEventStore } from "@nudge/event-store"
-import { Effect, Either, Layer } from "effect"
-import * as path from "node:path"
+import { Effect, Either } from "effect"
 import { startEngine, stopProcess } from "../src/EngineProcess.js"
 import { controlClients, ingestClient, request } from "./support/Clients.js"
+import * as StoredLog from "./support/StoredLog.js"
 import * as TestEngine from "./support/TestEngine.js"
 
 const rules = `
@@ -20,16 +19,13 @@ rules:
 `
 
 const decisions = (dataDir: string) =>
-  Effect.gen(function* () {
-    const store = yield* EventStore
-    const events = yield* store.readAll({ maxCount: 10_000_000, streamPrefixes: [TriggerEvent.streamPrefix] })
-    return events.flatMap((e) => {
-      const d = TriggerEvent.decode(e.type, e.data)
-      return Either.isRight(d) && d.right._tag === "TriggerFired" ? [d.right] : []
-    })
-  }).pipe(
-    Effect.provide(SqliteEventStore.layerSqlite.pipe(Layer.provide(SqliteDatabase.layer({ filename: path.join(dataDir, "events.db") })))),
-    Effect.runPromise
+  Effect.runPromise(
+    Effect.map(StoredLog.read(dataDir, [TriggerEvent.streamPrefix]), (events) =>
+      events.flatMap((e) => {
+        const d = TriggerEvent.decode(e.type, e.data)
+        return Either.isRight(d) && d.right._tag === "TriggerFired" ? [d.right] : []
+      })
+    )
   )
 
 describe("decisions across a crash (real child process)", () => {

@@ -1,23 +1,13 @@
 import { assert, describe, it } from "@effect/vitest"
 import { status } from "@grpc/grpc-js"
-import { EventStore, SqliteDatabase, SqliteEventStore } from "@nudge/event-store"
 import { TrackRequest } from "@nudge/proto"
-import { Effect, Layer } from "effect"
-import * as path from "node:path"
+import { Effect } from "effect"
 import type { EngineConfig } from "../src/EngineConfig.js"
 import { ingestClient, request } from "./support/Clients.js"
+import * as StoredLog from "./support/StoredLog.js"
 import * as TestEngine from "./support/TestEngine.js"
 
-/** Everything stored, read straight from the engine's data file after it stopped. */
-const storedEvents = (config: EngineConfig) =>
-  Effect.gen(function* () {
-    const store = yield* EventStore
-    return yield* store.readAll({ maxCount: 1_000_000 })
-  }).pipe(
-    Effect.provide(
-      SqliteEventStore.layerSqlite.pipe(Layer.provide(SqliteDatabase.layer({ filename: path.join(config.dataDir, "events.db") })))
-    )
-  )
+const storedEvents = (config: EngineConfig) => StoredLog.read(config.dataDir)
 
 const withEngine = <A>(config: EngineConfig, f: (client: ReturnType<typeof ingestClient>) => Promise<A>) =>
   Effect.scoped(
