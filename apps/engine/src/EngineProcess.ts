@@ -24,6 +24,8 @@ export const startProcess = (entry: string, env: Record<string, string>, ready: 
       env: { ...process.env, ...env },
       stdio: ["ignore", "pipe", "pipe"]
     })
+    running.add(child)
+    child.once("exit", () => running.delete(child))
     let output = ""
     let resolved = false
     const onData = (d: Buffer) => {
@@ -43,6 +45,10 @@ export const startProcess = (entry: string, env: Record<string, string>, ready: 
 
 export const startEngine = (env: Record<string, string>) =>
   startProcess("apps/engine/src/main.ts", { NUDGE_GRPC_ADDRESS: "127.0.0.1:0", ...env }, /Nudge engine ready/)
+
+/** Engines started here that have not exited: killed when this process exits, so a failed test leaves none behind. */
+const running = new Set<ChildProcess>()
+process.once("exit", () => running.forEach((child) => child.kill("SIGKILL")))
 
 export const stopProcess = (child: ChildProcess, signal: NodeJS.Signals = "SIGTERM") =>
   new Promise<void>((resolve) => {

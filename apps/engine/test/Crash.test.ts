@@ -66,9 +66,14 @@ describe("engine crash safety (real child process)", () => {
     assert.strictEqual(new Set(final).size, final.length)
   })
 
-  it("stops cleanly on SIGTERM and refuses a bad address with a clear message", { timeout: 60_000 }, async () => {
+  it("stops cleanly on SIGTERM, and refuses a bad or taken address with a clear message", { timeout: 60_000 }, async () => {
     const dataDir = TestEngine.tempDir()
     const engine = await startEngine({ NUDGE_DATA_DIR: dataDir })
+    const second = await startEngine({ NUDGE_DATA_DIR: TestEngine.tempDir(), NUDGE_GRPC_ADDRESS: `127.0.0.1:${engine.port}` }).then(
+      () => "started",
+      (e: Error) => e.message
+    )
+    assert.match(second, /cannot listen on 127\.0\.0\.1:\d+/, "a second engine on a taken address fails instead of sharing it")
     await stopProcess(engine.child, "SIGTERM")
     assert.strictEqual(engine.child.exitCode, 0)
     assert.match(engine.output(), /Nudge engine stopped/)

@@ -24,6 +24,23 @@ export const layerSqlite = Layer.effectContext(
     )
     const due = db.prepare("SELECT key, user_id AS userId, due_at AS dueAt, payload FROM timers WHERE due_at <= ? ORDER BY due_at LIMIT ?")
     const unschedule = db.prepare("DELETE FROM timers WHERE key = ?")
+    const synchronous = db.pragma("synchronous", { simple: true }) as number
+    /**
+     * Everything here can be rebuilt from the log, so its commits skip the
+     * fsync event appends pay: the next event commit syncs the WAL, and these
+     * frames with it, since the WAL is written in order.
+     */
+    const write = <A>(items: ReadonlyArray<A>, one: (item: A) => void) =>
+      items.length === 0
+        ? Effect.void
+        : attempt(() => {
+            db.pragma("synchronous = NORMAL")
+            try {
+              db.transaction(() => items.forEach(one))()
+            } finally {
+              db.pragma(`synchronous = ${synchronous}`)
+            }
+          })
     const state = StateStore.of({
       get: (keys) =>
         attempt(() => {
@@ -34,13 +51,13 @@ export const layerSqlite = Layer.effectContext(
           }
           return found
         }),
-      set: (entries) => attempt(db.transaction(() => entries.forEach(([k, v]) => put.run(k, v)))),
-      remove: (keys) => attempt(db.transaction(() => keys.forEach((k) => del.run(k))))
+      set: (entries) => write(entries, ([k, v]) => put.run(k, v)),
+      remove: (keys) => write(keys, (k) => del.run(k))
     })
     const timers = TimerStore.of({
-      schedule: (ts) => attempt(db.transaction(() => ts.forEach((t) => schedule.run(t.key, t.userId, t.dueAt, t.payload)))),
+      schedule: (ts) => write(ts, (t) => schedule.run(t.key, t.userId, t.dueAt, t.payload)),
       due: (now, limit) => attempt(() => due.all(now, limit) as Array<ScheduledTimer>),
-      remove: (keys) => attempt(db.transaction(() => keys.forEach((k) => unschedule.run(k))))
+      remove: (keys) => write(keys, (k) => unschedule.run(k))
     })
     return Context.make(StateStore, state).pipe(Context.add(TimerStore, timers))
   })
