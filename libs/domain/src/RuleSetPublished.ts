@@ -11,6 +11,6 @@ export class RuleSetPublished extends Schema.TaggedClass<RuleSetPublished>()("Ru
 
 export const stream = "rules"
 
-const stored = codec(RuleSetPublished)
+const stored = codec(RuleSetPublished, { RuleSetPublished })
 export const encode = stored.encode
 export const decode = stored.decode

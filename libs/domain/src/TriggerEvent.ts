@@ -74,6 +74,6 @@ export const eventIdOf = (event: TriggerEvent): string =>
     ? uuidV5(Namespace, `timer|${event.userId}|${event.ruleId}|${event.ruleVersion}|${event.dueAt}|${event.anchorEventId}`)
     : uuidV5(Namespace, `${event._tag}|${event.firingId}`)
 
-const stored = codec(TriggerEvent)
+const stored = codec(TriggerEvent, { TriggerFired, TriggerSuppressed, FiringRetracted, TimerScheduled })
 export const encode = stored.encode
 export const decode = stored.decode

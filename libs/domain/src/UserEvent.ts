@@ -47,7 +47,7 @@ export type UserEvent = typeof UserEvent.Type
 export const streamOf = (userId: string) => `user-${userId}`
 export const streamPrefix = "user-"
 
-const stored = codec(UserEvent)
+const stored = codec(UserEvent, { Tracked, Identified, ConsentChanged, TimerDue })
 
 export const encode = stored.encode
 /** Reads any stored version of a user event; fails on types this build does not know. */

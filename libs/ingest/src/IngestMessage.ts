@@ -1,4 +1,4 @@
-import { UserEvent } from "@nudge/domain"
+import { UserEvent, Versioned } from "@nudge/domain"
 import type { IdentifyRequest, SetConsentRequest, TrackRequest } from "@nudge/proto"
 import { Either, ParseResult, Schema } from "effect"
 import { InvalidArgument, LimitExceeded } from "./IngestError.js"
@@ -129,12 +129,13 @@ interface Times {
   readonly receivedAt: number
 }
 
-// Event constructors below skip their own validation: the schema above has just checked every field.
 const validate = <S extends Schema.Schema.AnyNoContext, E extends UserEvent.ProducerEvent>(
   schema: S,
   build: (m: S["Type"], times: Times) => E
 ) => {
   const decode = Schema.decodeUnknownEither(schema)
+  // The type guard checks the same rules as the decode at a fraction of its cost; the decode only explains a refusal.
+  const is = Schema.is(schema)
   return (
     message: Unknowns & { readonly occurredAt?: Unknowns | undefined; readonly sentAt?: Unknowns | undefined },
     received: Received,
@@ -142,11 +143,9 @@ const validate = <S extends Schema.Schema.AnyNoContext, E extends UserEvent.Prod
   ): Either.Either<E, InvalidArgument | LimitExceeded> => {
     const refused = checkCommon(message, received, limits)
     if (refused !== undefined) return Either.left(refused)
-    return decode(message).pipe(
-      Either.mapLeft(firstIssue),
-      Either.flatMap((m) =>
-        eventTime(m, received, limits).pipe(Either.map((occurredAt) => build(m, { occurredAt, receivedAt: received.receivedAt })))
-      )
+    const checked: Either.Either<S["Type"], InvalidArgument> = is(message) ? Either.right(message) : Either.mapLeft(decode(message), firstIssue)
+    return Either.flatMap(checked, (m) =>
+      eventTime(m, received, limits).pipe(Either.map((occurredAt) => build(m, { occurredAt, receivedAt: received.receivedAt })))
     )
   }
 }
@@ -156,29 +155,32 @@ type Validator<M, E> = (message: M, received: Received, limits: IngestLimits) =>
 export const track: Validator<TrackRequest, UserEvent.Tracked> = validate(
   Track,
   (m, times) =>
-    new UserEvent.Tracked({
+    Versioned.trusted(UserEvent.Tracked, {
+      _tag: "Tracked",
       messageId: m.messageId,
       userId: m.userId,
       name: m.name,
       ...times,
       properties: m.properties ?? {},
       context: m.context
-    }, true)
+    })
 )
 
 export const identify: Validator<IdentifyRequest, UserEvent.Identified> = validate(
   Identify,
-  (m, times) => new UserEvent.Identified({ messageId: m.messageId, userId: m.userId, ...times, traits: m.traits ?? {} }, true)
+  (m, times) =>
+    Versioned.trusted(UserEvent.Identified, { _tag: "Identified", messageId: m.messageId, userId: m.userId, ...times, traits: m.traits ?? {} })
 )
 
 export const consent: Validator<SetConsentRequest, UserEvent.ConsentChanged> = validate(
   Consent,
   (m, times) =>
-    new UserEvent.ConsentChanged({
+    Versioned.trusted(UserEvent.ConsentChanged, {
+      _tag: "ConsentChanged",
       messageId: m.messageId,
       userId: m.userId,
       ...times,
       category: m.category,
       granted: m.granted
-    }, true)
+    })
 )
