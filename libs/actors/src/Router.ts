@@ -6,7 +6,9 @@ import * as ActiveRules from "./ActiveRules.js"
 import { UserActors } from "./UserActors.js"
 
 export const checkpointKey = "checkpoint:actors"
-const checkpointEveryMs = 500
+const pageSize = 2048
+const coalesceBelow = 1024
+const coalesceMs = 5
 
 const rulesOf = (e: RecordedEvent) => {
   const decoded = RuleSetPublished.decode(e.type, e.data)
@@ -32,14 +34,6 @@ export const run = Effect.gen(function* () {
   const inForce = published.filter((e) => Position.compare(e.position, checkpoint) <= 0).at(-1)
   if (inForce !== undefined) yield* actors.setRules(rulesOf(inForce) ?? ActiveRules.none)
 
-  // Saving the checkpoint after every chunk would cost a commit per chunk; replaying up to this much after a crash is idempotent.
-  let latest = saved
-  let savedAt = Date.now()
-  const save = Effect.suspend(() => {
-    savedAt = Date.now()
-    return latest === undefined ? Effect.void : state.set([[checkpointKey, latest]])
-  })
-
   const handleChunk = (chunk: Chunk.Chunk<RecordedEvent>) =>
     Effect.gen(function* () {
       let pending: Array<RecordedEvent> = []
@@ -56,11 +50,12 @@ export const run = Effect.gen(function* () {
       }
       yield* actors.handle(pending)
       const last = Chunk.last(chunk)
-      if (last._tag === "Some") latest = Position.format(last.value.position)
-      if (Date.now() - savedAt >= checkpointEveryMs) yield* save
+      if (last._tag === "Some") yield* state.set([[checkpointKey, Position.format(last.value.position)]])
+      // A small chunk means the router is live: let the next few commits gather, since each chunk has a fixed cost.
+      if (chunk.length < coalesceBelow) yield* Effect.sleep(coalesceMs)
     })
 
   yield* store
-    .subscribeAll({ after: checkpoint, streamPrefixes: [UserEvent.streamPrefix, RuleSetPublished.stream] })
-    .pipe(Stream.runForEachChunk(handleChunk), Effect.ensuring(Effect.ignore(save)))
+    .subscribeAll({ after: checkpoint, streamPrefixes: [UserEvent.streamPrefix, RuleSetPublished.stream], maxCount: pageSize })
+    .pipe(Stream.runForEachChunk(handleChunk))
 })
