@@ -16,6 +16,7 @@ import { Effect, Either, Option, Stream } from "effect"
 import { answer, type ServiceBinding, serviceError } from "./GrpcServer.js"
 import { NotFound } from "./GrpcStatus.js"
 import type { ServerStream } from "./ServerStream.js"
+import { type Decoded, message, withDecoders } from "./Wire.js"
 
 const timestamp = (ms: number) => ({ seconds: Math.floor(ms / 1000), nanos: (((ms % 1000) + 1000) % 1000) * 1e6 })
 
@@ -78,21 +79,22 @@ export const make = (streams: ServerStream) =>
     store.read(TriggerEvent.streamOf(userId)).pipe(Effect.map((events) => events.flatMap((e) => toDecision(e) ?? [])))
 
   const listFirings = (
-    call: grpc.ServerUnaryCall<ListFiringsRequest, ListFiringsResponse>,
+    call: grpc.ServerUnaryCall<Decoded<ListFiringsRequest>, ListFiringsResponse>,
     callback: grpc.sendUnaryData<ListFiringsResponse>
   ) =>
     reply(
-      required("user_id", call.request.userId).pipe(
+      message(call.request).pipe(
+        Effect.flatMap((request) => required("user_id", request.userId)),
         Effect.flatMap(decisionsOf),
         Effect.map((decisions) => ({ decisions }))
       ),
       callback
     )
 
-  const explain = (call: grpc.ServerUnaryCall<ExplainRequest, Decision>, callback: grpc.sendUnaryData<Decision>) =>
+  const explain = (call: grpc.ServerUnaryCall<Decoded<ExplainRequest>, Decision>, callback: grpc.sendUnaryData<Decision>) =>
     reply(
       Effect.gen(function* () {
-        const firingId = yield* required("firing_id", call.request.firingId)
+        const firingId = yield* required("firing_id", (yield* message(call.request)).firingId)
         const userId = (yield* state.get([UserActors.firingKey(firingId)])).get(UserActors.firingKey(firingId))
         if (userId === undefined) return yield* new NotFound({ what: `firing ${firingId}` })
         const decisions = (yield* decisionsOf(userId)).filter((d) => d.firingId === firingId)
@@ -104,8 +106,9 @@ export const make = (streams: ServerStream) =>
       callback
     )
 
-  const watchFirings = (call: grpc.ServerWritableStream<WatchFiringsRequest, Decision>) => {
-    const { afterPosition, userId } = call.request
+  const watchFirings = (call: grpc.ServerWritableStream<Decoded<WatchFiringsRequest>, Decision>) => {
+    if (call.request._tag === "Malformed") return call.destroy(serviceError(grpc.status.INVALID_ARGUMENT, call.request.reason))
+    const { afterPosition, userId } = call.request.message
     const after = afterPosition === "" ? undefined : Position.parse(afterPosition)
     if (afterPosition !== "" && after === undefined) {
       return call.destroy(serviceError(grpc.status.INVALID_ARGUMENT, "after_position: expected a decimal position"))
@@ -125,7 +128,7 @@ export const make = (streams: ServerStream) =>
   }
 
   const binding: ServiceBinding = {
-    definition: AuditServiceService,
+    definition: withDecoders(AuditServiceService),
     implementation: { listFirings, explain, watchFirings }
   }
   return binding

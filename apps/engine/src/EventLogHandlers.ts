@@ -1,10 +1,10 @@
 import * as grpc from "@grpc/grpc-js"
 import { EventStore, Position, type RecordedEvent } from "@nudge/event-store"
-import { EventLogServiceService, type StoredEvent, TailRequest } from "@nudge/proto"
+import { EventLogServiceService, type StoredEvent, type TailRequest } from "@nudge/proto"
 import { Effect, Stream } from "effect"
 import { type ServiceBinding, serviceError } from "./GrpcServer.js"
 import type { ServerStream } from "./ServerStream.js"
-import { type Decoded, decoder } from "./Wire.js"
+import { type Decoded, withDecoders } from "./Wire.js"
 
 const toStored = (e: RecordedEvent): StoredEvent => ({
   eventId: e.id,
@@ -42,7 +42,7 @@ export const make = (streams: ServerStream) =>
     }
 
     const binding: ServiceBinding = {
-      definition: { ...EventLogServiceService, tail: { ...EventLogServiceService.tail, requestDeserialize: decoder(TailRequest.decode) } },
+      definition: withDecoders(EventLogServiceService),
       implementation: { tail }
     }
     return binding

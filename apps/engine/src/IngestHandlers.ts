@@ -2,18 +2,16 @@ import * as grpc from "@grpc/grpc-js"
 import type { UserEvent } from "@nudge/domain"
 import { type IngestLimits, IngestMessage, Ingestor, InvalidArgument, LimitExceeded } from "@nudge/ingest"
 import {
-  IdentifyRequest,
   IngestServiceService,
   type Rejection,
-  SetConsentRequest,
-  TrackRequest,
+  type TrackRequest,
   type TrackResponse,
   TrackStreamResponse
 } from "@nudge/proto"
 import { Effect, Either, Runtime } from "effect"
 import { answer, type ServiceBinding, serviceError } from "./GrpcServer.js"
 import { codeOf } from "./GrpcStatus.js"
-import { type Decoded, decoder } from "./Wire.js"
+import { type Decoded, withDecoders } from "./Wire.js"
 
 type Validate<M, E> = (m: M, r: IngestMessage.Received, l: IngestLimits.IngestLimits) => Either.Either<E, InvalidArgument | LimitExceeded>
 
@@ -140,12 +138,5 @@ export const make = (limits: IngestLimits.IngestLimits) =>
       identify: unary(IngestMessage.identify),
       setConsent: unary(IngestMessage.consent)
     }
-    const definition: grpc.ServiceDefinition = {
-      ...IngestServiceService,
-      track: { ...IngestServiceService.track, requestDeserialize: decoder(TrackRequest.decode) },
-      trackStream: { ...IngestServiceService.trackStream, requestDeserialize: decoder(TrackRequest.decode) },
-      identify: { ...IngestServiceService.identify, requestDeserialize: decoder(IdentifyRequest.decode) },
-      setConsent: { ...IngestServiceService.setConsent, requestDeserialize: decoder(SetConsentRequest.decode) }
-    }
-    return { definition, implementation } satisfies ServiceBinding
+    return { definition: withDecoders(IngestServiceService), implementation } satisfies ServiceBinding
   })

@@ -14,6 +14,7 @@ import {
 import { Backtest, Compiler, RuleSet } from "@nudge/rules"
 import { Effect, Either } from "effect"
 import { answer, type ServiceBinding } from "./GrpcServer.js"
+import { type Decoded, message, withDecoders } from "./Wire.js"
 
 const formatOf = (format: RuleFormat) => (format === RuleFormat.RULE_FORMAT_JSON ? "json" : "yaml")
 
@@ -62,18 +63,19 @@ export const make = Effect.gen(function* () {
   const reply = answer(runtime)
 
   const publishRules = (
-    call: grpc.ServerUnaryCall<PublishRulesRequest, PublishRulesResponse>,
+    call: grpc.ServerUnaryCall<Decoded<PublishRulesRequest>, PublishRulesResponse>,
     callback: grpc.sendUnaryData<PublishRulesResponse>
   ) =>
     reply(
       Effect.gen(function* () {
-        const ruleSet = yield* parse(call.request.text, call.request.format)
+        const request = yield* message(call.request)
+        const ruleSet = yield* parse(request.text, request.format)
         const current = yield* latest
         const version = (current?.published.version ?? 0) + 1
         const event = new RuleSetPublished.RuleSetPublished({
           version,
-          format: formatOf(call.request.format),
-          text: call.request.text,
+          format: formatOf(request.format),
+          text: request.text,
           publishedAt: Date.now()
         })
         const result = yield* store.append(
@@ -109,10 +111,13 @@ export const make = Effect.gen(function* () {
       callback
     )
 
-  const backtest = (call: grpc.ServerUnaryCall<BacktestRequest, BacktestResponse>, callback: grpc.sendUnaryData<BacktestResponse>) =>
+  const backtest = (
+    call: grpc.ServerUnaryCall<Decoded<BacktestRequest>, BacktestResponse>,
+    callback: grpc.sendUnaryData<BacktestResponse>
+  ) =>
     reply(
       Effect.gen(function* () {
-        const request = call.request
+        const request = yield* message(call.request)
         const ruleSet = yield* parse(request.text, request.format)
         const from = yield* timeArg("from", request.from)
         const to = yield* timeArg("to", request.to)
@@ -136,5 +141,5 @@ export const make = Effect.gen(function* () {
       callback
     )
 
-  return { definition: RuleServiceService, implementation: { publishRules, listRules, backtest } } satisfies ServiceBinding
+  return { definition: withDecoders(RuleServiceService), implementation: { publishRules, listRules, backtest } } satisfies ServiceBinding
 })

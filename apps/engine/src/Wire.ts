@@ -1,16 +1,14 @@
-import type { BinaryReader } from "@bufbuild/protobuf/wire"
+import type * as grpc from "@grpc/grpc-js"
+import { InvalidArgument } from "@nudge/ingest"
+import { Effect } from "effect"
 
 /** A request as the server sees it: decoded with its wire size, or why it could not be. */
 export type Decoded<T> =
   | { readonly _tag: "Decoded"; readonly message: T; readonly bytes: number }
   | { readonly _tag: "Malformed"; readonly reason: string }
 
-/**
- * grpc-js answers a throwing deserializer with INTERNAL; wrapping it lets the
- * handler answer INVALID_ARGUMENT, and keeps the size for the per-event limit.
- */
-export const decoder =
-  <T>(decode: (input: BinaryReader | Uint8Array) => T) =>
+const decoder =
+  <T>(decode: (buffer: Buffer) => T) =>
   (buffer: Buffer): Decoded<T> => {
     try {
       return { _tag: "Decoded", message: decode(buffer), bytes: buffer.length }
@@ -18,3 +16,17 @@ export const decoder =
       return { _tag: "Malformed", reason: `malformed protobuf: ${e instanceof Error ? e.message : String(e)}` }
     }
   }
+
+/**
+ * grpc-js answers a throwing deserializer with INTERNAL; with these
+ * deserializers every handler receives a `Decoded` request and answers
+ * INVALID_ARGUMENT for garbage, and ingestion keeps the size for its limit.
+ */
+export const withDecoders = (definition: grpc.ServiceDefinition): grpc.ServiceDefinition =>
+  Object.fromEntries(
+    Object.entries(definition).map(([name, method]) => [name, { ...method, requestDeserialize: decoder(method.requestDeserialize) }])
+  )
+
+/** The decoded message, or the INVALID_ARGUMENT that explains why there is none. */
+export const message = <T>(decoded: Decoded<T>): Effect.Effect<T, InvalidArgument> =>
+  decoded._tag === "Decoded" ? Effect.succeed(decoded.message) : Effect.fail(new InvalidArgument({ field: "", reason: decoded.reason }))

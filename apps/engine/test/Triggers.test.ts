@@ -3,7 +3,7 @@ import { status } from "@grpc/grpc-js"
 import type { Decision } from "@nudge/proto"
 import { Effect, Option, Redacted } from "effect"
 import type { EngineConfig } from "../src/EngineConfig.js"
-import { controlClients, ingestClient, request } from "./support/Clients.js"
+import { controlClients, ingestClient, request, unaryBytes } from "./support/Clients.js"
 import * as TestEngine from "./support/TestEngine.js"
 
 /** The seed scenario with a 2-second window, and a consent-gated rule. */
@@ -143,6 +143,11 @@ describe("trigger decisions end to end (gRPC)", () => {
       assert.match(bad.ok ? "" : bad.error.details, /rules\[0\]\.when\.absent\.within/)
       const duplicate = await control.publish(rules.replace("id: win-back", "id: pricing-abandon"))
       assert.match(duplicate.ok ? "" : duplicate.error.details, /duplicate rule id "pricing-abandon"/)
+      const garbage = Buffer.from([0xff, 0xff, 0xff, 0xff, 0x0f])
+      for (const method of ["/nudge.v1.RuleService/PublishRules", "/nudge.v1.AuditService/Explain"]) {
+        const raw = await unaryBytes(ingestClient(port).raw, method, garbage)
+        assert.isTrue(!raw.ok && raw.error.code === status.INVALID_ARGUMENT, `${method} refuses malformed protobuf`)
+      }
       const listed = await control.listRules()
       assert.isTrue(listed.ok && listed.value.version === 1)
       assert.deepStrictEqual(listed.ok ? listed.value.rules.map((r) => r.id) : [], ["pricing-abandon", "win-back"])

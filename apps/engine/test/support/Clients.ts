@@ -38,6 +38,18 @@ export const request = (overrides: Partial<TrackRequest> = {}): TrackRequest => 
   ...overrides
 })
 
+/** One unary call with a raw request body, on any method of the engine. */
+export const unaryBytes = (client: grpc.Client, path: string, bytes: Buffer) =>
+  new Promise<Result<Buffer>>((resolve) =>
+    client.makeUnaryRequest(
+      path,
+      (b: Buffer) => b,
+      (b: Buffer) => b,
+      bytes,
+      settle(resolve)
+    )
+  )
+
 /** A promise-returning IngestService client, closed with `close()`. */
 export const ingestClient = (port: number) => {
   const client = new IngestServiceClient(`127.0.0.1:${port}`, grpc.credentials.createInsecure())
@@ -51,16 +63,7 @@ export const ingestClient = (port: number) => {
         call.end()
       }),
     /** Sends bytes as they are, for what no well-behaved client would send. */
-    trackBytes: (bytes: Buffer) =>
-      new Promise<Result<Buffer>>((resolve) =>
-        client.makeUnaryRequest(
-          "/nudge.v1.IngestService/Track",
-          (b: Buffer) => b,
-          (b: Buffer) => b,
-          bytes,
-          settle(resolve)
-        )
-      ),
+    trackBytes: (bytes: Buffer) => unaryBytes(client, "/nudge.v1.IngestService/Track", bytes),
     close: () => client.close()
   }
 }
