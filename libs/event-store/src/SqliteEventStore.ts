@@ -48,9 +48,6 @@ const toRecorded = (row: Row): RecordedEvent => {
   }
 }
 
-const matches = (stream: string, prefixes: ReadonlyArray<string> | undefined) =>
-  prefixes === undefined || prefixes.some((p) => stream.startsWith(p))
-
 export const makeLog = (db: Database.Database): LocalLog.LocalLog => {
   db.exec(schema)
   const prepare = (sql: string) => db.prepare(sql).safeIntegers(true)
@@ -67,6 +64,17 @@ export const makeLog = (db: Database.Database): LocalLog.LocalLog => {
   const forwards = prepare("SELECT * FROM events WHERE stream = ? AND revision >= ? ORDER BY revision ASC LIMIT ?")
   const backwards = prepare("SELECT * FROM events WHERE stream = ? AND revision <= ? ORDER BY revision DESC LIMIT ?")
   const all = prepare("SELECT * FROM events WHERE position > ? ORDER BY position ASC LIMIT ?")
+  // Filtering in SQL keeps the rows of other streams (most of the log, for a decisions watcher) out of JavaScript.
+  const byPrefixCount = new Map<number, Database.Statement>()
+  const filtered = (count: number) => {
+    let statement = byPrefixCount.get(count)
+    if (statement === undefined) {
+      const any = Array.from({ length: count }, () => "substr(stream, 1, ?) = ?").join(" OR ")
+      statement = prepare(`SELECT * FROM events WHERE position > ? AND (${any}) ORDER BY position ASC LIMIT ?`)
+      byPrefixCount.set(count, statement)
+    }
+    return statement
+  }
   const lastPosition = prepare("SELECT seq FROM sqlite_sequence WHERE name = 'events'")
   // Positions start at 1, so 0 means "nothing yet"; deleted events keep their positions allocated.
   const lastAllocated = () => (lastPosition.get() as { seq: bigint } | undefined)?.seq ?? 0n
@@ -112,10 +120,13 @@ export const makeLog = (db: Database.Database): LocalLog.LocalLog => {
     readStream: (stream, from, direction, maxCount) =>
       ((direction === "forwards" ? forwards : backwards).all(stream, from, maxCount) as Array<Row>).map(toRecorded),
     readAll: (after, maxCount, filter) => {
-      const rows = all.all(after, maxCount) as Array<Row>
+      const prefixes = filter.streamPrefixes ?? []
+      const rows = (
+        prefixes.length === 0 ? all.all(after, maxCount) : filtered(prefixes.length).all(after, ...prefixes.flatMap((p) => [p.length, p]), maxCount)
+      ) as Array<Row>
       const last = rows.at(-1)
       return {
-        events: rows.filter((r) => matches(r.stream, filter.streamPrefixes)).map(toRecorded),
+        events: rows.map(toRecorded),
         // A short page read to the end: what was allocated after it is gone (deleted), so skip past it.
         scannedTo: rows.length < maxCount ? lastAllocated() : last!.position
       }
