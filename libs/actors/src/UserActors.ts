@@ -142,6 +142,32 @@ export const layer = (options: ActorOptions = defaults) =>
           if (evicted.length > 0) yield* state.set(snapshotEntries(evicted))
         })
 
+      /**
+       * Rebuilds a user from its snapshot and both streams, storing what the
+       * replay decides that is not stored yet; if even that append loses a
+       * race, the user is dropped and its next input reloads it.
+       */
+      const recover = (live: Map<string, Live>, userId: string, rules: ActiveRules) =>
+        Effect.gen(function* () {
+          const raw = (yield* state.get([snapshotKey(userId)])).get(snapshotKey(userId))
+          const activated = yield* activate(userId, raw === undefined ? undefined : (JSON.parse(raw) as UserState), rules)
+          if (activated.decisions.length === 0) {
+            live.set(userId, { state: activated.state, sinceSnapshot: activated.replayed })
+            return []
+          }
+          yield* timers.schedule(timerEntries(activated.decisions))
+          const [result] = yield* store.appendMany([appendRequest(activated.state, activated.decisions)])
+          if (result === undefined || "_tag" in result) {
+            live.delete(userId)
+            return []
+          }
+          live.set(userId, {
+            state: { ...activated.state, triggerRevision: Number(result.nextRevision) },
+            sinceSnapshot: activated.replayed
+          })
+          return activated.decisions
+        })
+
       /** Decides a partition's share of a chunk; on any failure its users are dropped, to be reloaded from the log. */
       const runPartition = (live: Map<string, Live>, events: ReadonlyArray<RecordedEvent>, rules: ActiveRules) =>
         decidePartition(live, events, rules).pipe(
@@ -157,7 +183,10 @@ export const layer = (options: ActorOptions = defaults) =>
             if (list === undefined) byUser.set(userId, [e])
             else list.push(e)
           }
-          const missing = [...byUser.keys()].filter((u) => !live.has(u))
+          // A user whose first input here is the first event of its stream is new: nothing to load. Should it not be
+          // (a crash before its snapshot), the append with "no_stream" fails and the user is recovered from the log.
+          const isNew = (userId: string) => byUser.get(userId)![0]!.revision === 0n
+          const missing = [...byUser.keys()].filter((u) => !live.has(u) && !isNew(u))
           const snapshots = missing.length === 0 ? new Map<string, string>() : yield* state.get(missing.map(snapshotKey))
           const work: Array<{ userId: string; state: UserState; decisions: Array<TriggerEvent.TriggerEvent>; inputs: number }> = []
           const cancelled: Array<string> = []
@@ -165,7 +194,9 @@ export const layer = (options: ActorOptions = defaults) =>
             let entry = live.get(userId)
             let decisions: Array<TriggerEvent.TriggerEvent> = []
             let inputs = 0
-            if (entry === undefined) {
+            if (entry === undefined && isNew(userId)) {
+              entry = { state: empty(userId), sinceSnapshot: 0 }
+            } else if (entry === undefined) {
               const raw = snapshots.get(snapshotKey(userId))
               const activated = yield* activate(userId, raw === undefined ? undefined : (JSON.parse(raw) as UserState), rules)
               entry = { state: activated.state, sinceSnapshot: activated.replayed }
@@ -196,12 +227,13 @@ export const layer = (options: ActorOptions = defaults) =>
           yield* timers.schedule(timerEntries(allDecisions))
           const results = writes.length === 0 ? [] : yield* store.appendMany(writes.map((w) => appendRequest(w.state, w.decisions)))
           const snapshotsDue: Array<UserState> = []
+          const recovered: Array<TriggerEvent.TriggerEvent> = []
           for (let i = 0; i < writes.length; i++) {
             const result = results[i]!
             const w = writes[i]!
             if ("_tag" in result) {
-              // Another writer got there first (a rebalance): forget this state; the next input reloads it from the log.
-              live.delete(w.userId)
+              // The trigger stream moved under this state (a rebalance, or a "new" user that was not): rebuild from the log.
+              recovered.push(...(yield* recover(live, w.userId, rules)))
               continue
             }
             const entry = live.get(w.userId)!
@@ -216,7 +248,7 @@ export const layer = (options: ActorOptions = defaults) =>
               snapshotsDue.push(entry.state)
             }
           }
-          yield* state.set([...snapshotEntries(snapshotsDue), ...indexEntries(allDecisions)])
+          yield* state.set([...snapshotEntries(snapshotsDue), ...indexEntries([...allDecisions, ...recovered])])
           yield* timers.remove(cancelled)
           yield* passivate(live)
         })
