@@ -35,6 +35,14 @@ interface Live {
 export const snapshotKey = (userId: string) => `snapshot:${userId}`
 export const firingKey = (firingId: string) => `firing:${firingId}`
 
+/**
+ * Deciding is synchronous; over a large chunk it would hold the event loop
+ * long enough to delay acknowledgements. A macrotask yield every few hundred
+ * events lets the gRPC sockets be served in between (a microtask yield would not).
+ */
+const yieldEvery = 256
+const yieldToIo = Effect.async<void>((resume) => void setImmediate(() => resume(Effect.void)))
+
 const userOf = (stream: string) => stream.slice(UserEvent.streamPrefix.length)
 
 const hash = (s: string) => {
@@ -190,7 +198,13 @@ export const layer = (options: ActorOptions = defaults) =>
           const snapshots = missing.length === 0 ? new Map<string, string>() : yield* state.get(missing.map(snapshotKey))
           const work: Array<{ userId: string; state: UserState; decisions: Array<TriggerEvent.TriggerEvent>; inputs: number }> = []
           const cancelled: Array<string> = []
+          let sinceYield = 0
           for (const [userId, userEvents] of byUser) {
+            sinceYield += userEvents.length
+            if (sinceYield >= yieldEvery) {
+              sinceYield = 0
+              yield* yieldToIo
+            }
             let entry = live.get(userId)
             let decisions: Array<TriggerEvent.TriggerEvent> = []
             let inputs = 0
