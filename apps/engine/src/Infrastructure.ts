@@ -1,5 +1,5 @@
-import { EventStoreDbEventStore, SqliteDatabase, SqliteEventStore } from "@nudge/event-store"
-import { Appender, Dedup, Ingestor } from "@nudge/ingest"
+import { EventStoreDbEventStore, GroupCommit, SqliteDatabase, SqliteEventStore } from "@nudge/event-store"
+import { Dedup, Ingestor } from "@nudge/ingest"
 import { RedisClient } from "@nudge/redis"
 import { RedisState, SqliteState, type StateStore, type TimerStore } from "@nudge/state"
 import { Layer, Option, Redacted } from "effect"
@@ -19,10 +19,14 @@ export const storeDescription = (config: EngineConfig) =>
  */
 export const layer = (config: EngineConfig) => {
   const database = SqliteDatabase.layer({ filename: databaseFile(config) })
-  const events = Option.match(config.eventStoreConnection, {
-    onNone: () => SqliteEventStore.layerSqlite.pipe(Layer.provide(database)),
-    onSome: (url) => EventStoreDbEventStore.layerEventStoreDb(Redacted.value(url))
-  })
+  const events = GroupCommit.layer.pipe(
+    Layer.provide(
+      Option.match(config.eventStoreConnection, {
+        onNone: () => SqliteEventStore.layerSqlite.pipe(Layer.provide(database)),
+        onSome: (url) => EventStoreDbEventStore.layerEventStoreDb(Redacted.value(url))
+      })
+    )
+  )
   const derived: Layer.Layer<
     Dedup.Dedup | StateStore | TimerStore,
     SqliteDatabase.DatabaseUnavailable | RedisClient.RedisUnavailable
@@ -36,6 +40,5 @@ export const layer = (config: EngineConfig) => {
       )
     }
   })
-  const ingest = Ingestor.layer.pipe(Layer.provide(Appender.layer))
-  return ingest.pipe(Layer.provideMerge(Layer.merge(events, derived)))
+  return Ingestor.layer.pipe(Layer.provideMerge(Layer.merge(events, derived)))
 }

@@ -1,7 +1,7 @@
 import { assert, describe, it } from "@effect/vitest"
 import * as grpc from "@grpc/grpc-js"
-import { EventStore, MemoryEventStore } from "@nudge/event-store"
-import { Appender, Dedup, IngestLimits, Ingestor } from "@nudge/ingest"
+import { EventStore, GroupCommit, MemoryEventStore } from "@nudge/event-store"
+import { Dedup, IngestLimits, Ingestor } from "@nudge/ingest"
 import { IngestServiceClient, type TrackStreamResponse } from "@nudge/proto"
 import { Effect, Layer } from "effect"
 import { serve } from "../src/GrpcServer.js"
@@ -30,7 +30,7 @@ describe("TrackStream backpressure", () => {
   it.live("slows the producer to the store's pace and keeps what is in flight bounded", () =>
     Effect.gen(function* () {
       const seen = { inside: 0, most: 0 }
-      const ingest = Ingestor.layer.pipe(Layer.provide(Appender.layer), Layer.provide(Dedup.layerStore), Layer.provide(slowStore(seen)))
+      const ingest = Ingestor.layer.pipe(Layer.provide(Dedup.layerStore), Layer.provide(GroupCommit.layer), Layer.provide(slowStore(seen)))
       const context = yield* Layer.build(ingest)
       const binding = yield* IngestHandlers.make(IngestLimits.defaults).pipe(Effect.provide(context))
       const { port } = yield* serve("127.0.0.1:0", [binding], 1000)

@@ -1,4 +1,5 @@
 export * from "./EventStore.js"
+export * as GroupCommit from "./GroupCommit.js"
 export * as EventStoreDbEventStore from "./EventStoreDbEventStore.js"
 export * as MemoryEventStore from "./MemoryEventStore.js"
 export * as SqliteDatabase from "./SqliteDatabase.js"

@@ -1,8 +1,7 @@
 import { EventId, UserEvent } from "@nudge/domain"
-import { Position, type StoreUnavailable } from "@nudge/event-store"
+import { EventStore, Position, type StoreUnavailable } from "@nudge/event-store"
 import type { RedisClient } from "@nudge/redis"
 import { Context, Effect, Layer } from "effect"
-import { Appender } from "./Appender.js"
 import { Dedup, type Remembered } from "./Dedup.js"
 import { UserErased } from "./IngestError.js"
 
@@ -34,7 +33,7 @@ export class Ingestor extends Context.Tag("@nudge/ingest/Ingestor")<
 export const layer = Layer.effect(
   Ingestor,
   Effect.gen(function* () {
-    const appender = yield* Appender
+    const store = yield* EventStore
     const dedup = yield* Dedup
     return {
       accept: (events) =>
@@ -44,7 +43,7 @@ export const layer = Layer.effect(
           events.forEach((e, i) => firstIndex.has(e.messageId) || firstIndex.set(e.messageId, i))
           const known = yield* dedup.lookup([...firstIndex.keys()])
           const fresh = [...firstIndex.entries()].filter(([id]) => !known.has(id)).map(([, i]) => events[i]!)
-          const results = yield* appender.append(
+          const results = yield* store.appendMany(
             fresh.map((event) => ({
               stream: UserEvent.streamOf(event.userId),
               events: [{ id: EventId.forMessage(event.messageId), ...UserEvent.encode(event) }],

@@ -1,4 +1,3 @@
-export * as Appender from "./Appender.js"
 export * as Dedup from "./Dedup.js"
 export * from "./IngestError.js"
 export * as IngestLimits from "./IngestLimits.js"

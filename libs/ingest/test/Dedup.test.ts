@@ -4,7 +4,7 @@ import { MemoryEventStore } from "@nudge/event-store"
 import { RedisClient } from "@nudge/redis"
 import { Effect, Layer, Redacted } from "effect"
 import { randomUUID } from "node:crypto"
-import { Appender, Dedup, Ingestor } from "../src/index.js"
+import { Dedup, Ingestor } from "../src/index.js"
 
 const redis = RedisClient.layer(Redacted.make(process.env.REDIS_URL ?? "redis://127.0.0.1:6379"))
 const day = 24 * 60 * 60 * 1000
@@ -12,7 +12,6 @@ const prefix = `nudge-test-${randomUUID()}:`
 
 /** A fresh engine's ingestion each time: a new in-memory store, the same Redis. */
 const freshIngestor = Ingestor.layer.pipe(
-  Layer.provide(Appender.layer),
   Layer.provide(Dedup.layerRedis(day, prefix)),
   Layer.provide(MemoryEventStore.layerMemory),
   Layer.provideMerge(redis)

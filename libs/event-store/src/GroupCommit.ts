@@ -1,0 +1,50 @@
+import { Deferred, Effect, Exit, Layer, Queue } from "effect"
+import { type AppendError, type AppendRequest, type AppendResult, EventStore, type StoreUnavailable } from "./EventStore.js"
+
+interface Job {
+  readonly requests: ReadonlyArray<AppendRequest>
+  readonly done: Deferred.Deferred<ReadonlyArray<AppendResult | AppendError>, StoreUnavailable>
+}
+
+const MaxJobsPerCommit = 64
+
+/**
+ * Group commit in front of any store: appends from every caller (ingestion,
+ * the actors' decisions, timers) queue up and one fiber writes as many as
+ * are waiting in one `appendMany`, because a durable commit costs about the
+ * same for one event as for a thousand. The bounded queue is backpressure:
+ * when the store is slow, callers wait.
+ */
+export const layer = Layer.scoped(
+  EventStore,
+  Effect.gen(function* () {
+    const store = yield* EventStore
+    const queue = yield* Queue.bounded<Job>(256)
+    const commit = Effect.gen(function* () {
+      const jobs = yield* Queue.takeBetween(queue, 1, MaxJobsPerCommit)
+      const requests = Array.from(jobs).flatMap((j) => j.requests)
+      const exit = yield* Effect.exit(store.appendMany(requests))
+      let offset = 0
+      for (const job of jobs) {
+        const start = offset
+        offset += job.requests.length
+        yield* Deferred.done(job.done, Exit.map(exit, (results) => results.slice(start, offset)))
+      }
+    })
+    yield* Effect.forkScoped(Effect.forever(commit))
+    const appendMany = (requests: ReadonlyArray<AppendRequest>) =>
+      Effect.gen(function* () {
+        const done = yield* Deferred.make<ReadonlyArray<AppendResult | AppendError>, StoreUnavailable>()
+        yield* Queue.offer(queue, { requests, done })
+        return yield* Deferred.await(done)
+      })
+    return EventStore.of({
+      ...store,
+      appendMany,
+      append: (stream, events, expected) =>
+        appendMany([{ stream, events, expected }]).pipe(
+          Effect.flatMap(([result]) => ("_tag" in result! ? Effect.fail(result) : Effect.succeed(result!)))
+        )
+    })
+  })
+)
