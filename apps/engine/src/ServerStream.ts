@@ -2,8 +2,20 @@ import * as grpc from "@grpc/grpc-js"
 import { Effect, FiberSet, Stream } from "effect"
 import { serviceError } from "./GrpcServer.js"
 
-const write = <A>(call: grpc.ServerWritableStream<unknown, A>, message: A) =>
-  call.write(message) ? Effect.void : Effect.async<void>((resume) => void call.once("drain", () => resume(Effect.void)))
+/**
+ * grpc-js asks for a drain after 16 queued messages, and under load a drain
+ * comes only every second or so: waiting for it would cap a watch at a few
+ * dozen messages a second. Waiting only past a larger queue keeps memory
+ * bounded per stream without that cap.
+ */
+const MaxQueued = 1024
+
+const write = <A>(call: grpc.ServerWritableStream<unknown, A>, message: A) => {
+  call.write(message)
+  return call.writableLength < MaxQueued
+    ? Effect.void
+    : Effect.async<void>((resume) => void call.once("drain", () => resume(Effect.void)))
+}
 
 /**
  * Endless server streams (tails, watches): each runs as a fiber in a set
