@@ -28,9 +28,7 @@ export const serve = (address: string, bindings: ReadonlyArray<ServiceBinding>, 
     Effect.async<{ readonly server: grpc.Server; readonly port: number }, BindFailed>((resume) => {
       const server = new grpc.Server({
         "grpc.max_receive_message_length": MaxMessageBytes,
-        "grpc.max_send_message_length": MaxMessageBytes,
-        // grpc-js shares a port between processes by default: a second engine on the same address must fail, not split the traffic.
-        "grpc.so_reuseport": 0
+        "grpc.max_send_message_length": MaxMessageBytes
       })
       for (const b of bindings) server.addService(b.definition, b.implementation)
       server.bindAsync(address, grpc.ServerCredentials.createInsecure(), (error, port) =>

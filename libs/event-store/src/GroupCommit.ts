@@ -31,6 +31,8 @@ export const layer = Layer.scoped(
       const first = Array.from(yield* Queue.takeBetween(queue, 1, MaxJobsPerCommit))
       // A commit costs about one page write per row and index touched, whatever its size: when few appends are
       // waiting, waiting a moment for more makes the commits fewer and fuller (the fsync itself is ~0.2 ms here).
+      // A lone caller pays the pause too (unary p50 0.7 → 2 ms): waiting only when appends queued up during the last
+      // commit missed most of the load at 2,000 Track/s, and decisions fell seconds behind.
       const late =
         first.length < MaxJobsPerCommit && first.reduce((n, j) => n + j.requests.length, 0) < LingerBelow
           ? yield* Effect.zipRight(linger, Queue.takeUpTo(queue, MaxJobsPerCommit - first.length))

@@ -15,8 +15,10 @@ const streams = Number(process.env.BENCH_STREAMS ?? 4)
 const batch = Number(process.env.BENCH_BATCH ?? 5_000)
 const unaryCalls = Number(process.env.BENCH_UNARY ?? 3_000)
 
-const measure = async (name: string, entry: string, env: Record<string, string>, address: string) => {
-  const { child } = await startProcess(entry, { NUDGE_GRPC_ADDRESS: address, ...env })
+/** Each server takes a free port: a fixed one can still be held by the previous run's closing connections. */
+const measure = async (name: string, entry: string, env: Record<string, string>) => {
+  const { child, port } = await startProcess(entry, { NUDGE_GRPC_ADDRESS: "127.0.0.1:0", ...env })
+  const address = `127.0.0.1:${port}`
   try {
     const runId = `${name}-${Date.now()}`
     await streamLoad(address, encodedEvents(20_000, `${runId}-warm`, 10_000), streams, batch)
@@ -30,8 +32,8 @@ const measure = async (name: string, entry: string, env: Record<string, string>,
 
 const main = async () => {
   const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), "nudge-bench-"))
-  const noop = await measure("noop", "tools/bench/src/NoopIngestServer.ts", {}, "127.0.0.1:50071")
-  const engine = await measure("engine", "apps/engine/src/main.ts", { NUDGE_DATA_DIR: dataDir }, "127.0.0.1:50072")
+  const noop = await measure("noop", "tools/bench/src/NoopIngestServer.ts", {})
+  const engine = await measure("engine", "apps/engine/src/main.ts", { NUDGE_DATA_DIR: dataDir })
   fs.rmSync(dataDir, { recursive: true, force: true })
   const f = (n: number) => n.toLocaleString("en-US", { maximumFractionDigits: 0 })
   const ms = (n: number) => n.toFixed(2)
