@@ -1,6 +1,6 @@
 import * as grpc from "@grpc/grpc-js"
 import type { UserEvent } from "@nudge/domain"
-import { type IngestLimits, IngestMessage, Ingestor, InvalidArgument, LimitExceeded } from "@nudge/ingest"
+import { type IngestLimits, IngestMessage, Ingestor, type InvalidArgument, LimitExceeded } from "@nudge/ingest"
 import {
   IngestServiceService,
   type Rejection,
@@ -11,7 +11,7 @@ import {
 import { Effect, Either, Runtime } from "effect"
 import { answer, type ServiceBinding, serviceError } from "./GrpcServer.js"
 import { codeOf } from "./GrpcStatus.js"
-import { type Decoded, withDecoders } from "./Wire.js"
+import { type Decoded, message, withDecoders } from "./Wire.js"
 
 type Validate<M, E> = (m: M, r: IngestMessage.Received, l: IngestLimits.IngestLimits) => Either.Either<E, InvalidArgument | LimitExceeded>
 
@@ -23,9 +23,7 @@ const response = (outcome: Ingestor.Outcome): Effect.Effect<TrackResponse, Inges
 const received = (bytes: number): IngestMessage.Received => ({ bytes, receivedAt: Date.now() })
 
 const validated = <M, E>(decoded: Decoded<M>, validate: Validate<M, E>, limits: IngestLimits.IngestLimits) =>
-  decoded._tag === "Malformed"
-    ? Either.left(new InvalidArgument({ field: "", reason: decoded.reason }))
-    : validate(decoded.message, received(decoded.bytes), limits)
+  Either.flatMap(message(decoded), (m) => validate(m, received(decoded._tag === "Decoded" ? decoded.bytes : 0), limits))
 
 /** How many validated messages wait for one append, and how many appends one call keeps in flight. */
 const ChunkSize = 512

@@ -1,6 +1,6 @@
 import type * as grpc from "@grpc/grpc-js"
 import { InvalidArgument } from "@nudge/ingest"
-import { Effect } from "effect"
+import { Either } from "effect"
 
 /** A request as the server sees it: decoded with its wire size, or why it could not be. */
 export type Decoded<T> =
@@ -27,6 +27,6 @@ export const withDecoders = (definition: grpc.ServiceDefinition): grpc.ServiceDe
     Object.entries(definition).map(([name, method]) => [name, { ...method, requestDeserialize: decoder(method.requestDeserialize) }])
   )
 
-/** The decoded message, or the INVALID_ARGUMENT that explains why there is none. */
-export const message = <T>(decoded: Decoded<T>): Effect.Effect<T, InvalidArgument> =>
-  decoded._tag === "Decoded" ? Effect.succeed(decoded.message) : Effect.fail(new InvalidArgument({ field: "", reason: decoded.reason }))
+/** The decoded message, or the INVALID_ARGUMENT that explains why there is none (an Either: usable in effects too). */
+export const message = <T>(decoded: Decoded<T>): Either.Either<T, InvalidArgument> =>
+  decoded._tag === "Decoded" ? Either.right(decoded.message) : Either.left(new InvalidArgument({ field: "", reason: decoded.reason }))

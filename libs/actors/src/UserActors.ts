@@ -80,7 +80,6 @@ export class UserActors extends Context.Tag("@nudge/actors/UserActors")<
     /** Inputs from `user-` streams in global order; resolves when every decision they cause is stored. */
     readonly handle: (events: ReadonlyArray<RecordedEvent>) => Effect.Effect<void, ActorError>
     readonly setRules: (rules: ActiveRules) => Effect.Effect<void>
-    readonly rules: Effect.Effect<ActiveRules>
     /** Snapshots every live user (at shutdown). */
     readonly passivateAll: Effect.Effect<void, StateUnavailable>
     readonly liveUsers: Effect.Effect<number>
@@ -101,10 +100,11 @@ export const layer = (options: ActorOptions = defaults) =>
       const snapshotEntries = (users: Iterable<UserState>) =>
         Array.from(users, (u) => [snapshotKey(u.userId), JSON.stringify(u)] as const)
 
-      /** Replays a user's inputs after `from` (exclusive of what the state has), deciding what is not yet stored. */
-      const activate = (userId: string, snapshot: UserState | undefined, rules: ActiveRules) =>
+      /** Replays a user's inputs after its snapshot (stored JSON, if any), deciding what is not yet stored. */
+      const activate = (userId: string, snapshot: string | undefined, rules: ActiveRules) =>
         Effect.gen(function* () {
-          const base = snapshot === undefined ? empty(userId) : { ...snapshot, rules: RulesState.revive(snapshot.rules) }
+          const saved = snapshot === undefined ? undefined : (JSON.parse(snapshot) as UserState)
+          const base = saved === undefined ? empty(userId) : { ...saved, rules: RulesState.revive(saved.rules) }
           const triggerTail = yield* store.read(TriggerEvent.streamOf(userId), { from: BigInt(base.triggerRevision + 1) })
           const userTail = yield* store.read(UserEvent.streamOf(userId), { from: BigInt(base.userRevision + 1) })
           const stored = new Set(triggerTail.map((e) => e.id))
@@ -165,7 +165,7 @@ export const layer = (options: ActorOptions = defaults) =>
       const recover = (live: Map<string, Live>, userId: string, rules: ActiveRules) =>
         Effect.gen(function* () {
           const raw = (yield* state.get([snapshotKey(userId)])).get(snapshotKey(userId))
-          const activated = yield* activate(userId, raw === undefined ? undefined : (JSON.parse(raw) as UserState), rules)
+          const activated = yield* activate(userId, raw, rules)
           if (activated.decisions.length === 0) {
             live.set(userId, { state: activated.state, sinceSnapshot: activated.replayed })
             return []
@@ -219,7 +219,7 @@ export const layer = (options: ActorOptions = defaults) =>
               entry = { state: empty(userId), sinceSnapshot: 0 }
             } else if (entry === undefined) {
               const raw = snapshots.get(snapshotKey(userId))
-              const activated = yield* activate(userId, raw === undefined ? undefined : (JSON.parse(raw) as UserState), rules)
+              const activated = yield* activate(userId, raw, rules)
               entry = { state: activated.state, sinceSnapshot: activated.replayed }
               decisions = activated.decisions
               cancelled.push(...activated.cancelled.map((t) => timerKey(userId, t)))
@@ -287,7 +287,6 @@ export const layer = (options: ActorOptions = defaults) =>
             )
           }),
         setRules: (rules) => Ref.set(rulesRef, rules),
-        rules: Ref.get(rulesRef),
         passivateAll: Effect.suspend(() => state.set(snapshotEntries(partitions.flatMap((p) => [...p.values()].map((l) => l.state))))),
         liveUsers: Effect.sync(() => partitions.reduce((n, p) => n + p.size, 0))
       }
