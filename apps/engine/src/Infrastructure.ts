@@ -1,7 +1,7 @@
 import { EventStoreDbEventStore, GroupCommit, SqliteDatabase, SqliteEventStore } from "@nudge/event-store"
 import { Dedup, Ingestor } from "@nudge/ingest"
 import { RedisClient } from "@nudge/redis"
-import { RedisState, SqliteState, type StateStore, type TimerStore } from "@nudge/state"
+import { RedisState, SqliteState, type StateStore, type StateUnavailable, type TimerStore } from "@nudge/state"
 import { Layer, Option, Redacted } from "effect"
 import * as path from "node:path"
 import type { EngineConfig } from "./EngineConfig.js"
@@ -29,7 +29,7 @@ export const layer = (config: EngineConfig) => {
   )
   const derived: Layer.Layer<
     Dedup.Dedup | StateStore | TimerStore,
-    SqliteDatabase.DatabaseUnavailable | RedisClient.RedisUnavailable
+    SqliteDatabase.DatabaseUnavailable | StateUnavailable | RedisClient.RedisUnavailable
   > = Option.match(config.redisUrl, {
     onNone: () => Layer.merge(Dedup.layerStore, SqliteState.layerSqlite.pipe(Layer.provide(database))),
     onSome: (url) => {

@@ -1,12 +1,12 @@
 import { Effect, Layer } from "effect"
-import { EventStore, type RecordedEvent } from "./EventStore.js"
+import { EventStore, type ProposedEvent, type RecordedEvent } from "./EventStore.js"
 import * as LocalLog from "./internal/LocalLog.js"
 
 const matches = (stream: string, prefixes: ReadonlyArray<string> | undefined) =>
   prefixes === undefined || prefixes.some((p) => stream.startsWith(p))
 
 /** A store in process memory, for unit tests: same behaviour as the durable ones, nothing kept. */
-export const makeLog = (): LocalLog.LocalLog => {
+export const makeLog = (): LocalLog.LocalLog<ProposedEvent> & LocalLog.LogReads => {
   const log: Array<RecordedEvent | undefined> = []
   const streams = new Map<string, LocalLog.StreamState>()
   const byStream = new Map<string, Array<number>>()
@@ -66,6 +66,9 @@ export const makeLog = (): LocalLog.LocalLog => {
   }
 }
 
-export const make = Effect.suspend(() => LocalLog.make(makeLog()))
+export const make = Effect.suspend(() => {
+  const log = makeLog()
+  return LocalLog.make(log, LocalLog.writesInThread(log))
+})
 
 export const layerMemory = Layer.effect(EventStore, make)

@@ -1,16 +1,11 @@
 import Database from "better-sqlite3"
-import { Context, Effect, Layer, Schema } from "effect"
+import { Context, Effect, Layer } from "effect"
 import * as fs from "node:fs"
 import * as path from "node:path"
+import { DatabaseUnavailable } from "./DatabaseUnavailable.js"
+import * as SqliteWriter from "./SqliteWriter.js"
 
-export class DatabaseUnavailable extends Schema.TaggedError<DatabaseUnavailable>()("DatabaseUnavailable", {
-  filename: Schema.String,
-  reason: Schema.String
-}) {
-  override get message() {
-    return `cannot open ${this.filename}: ${this.reason}`
-  }
-}
+export { DatabaseUnavailable } from "./DatabaseUnavailable.js"
 
 export interface SqliteOptions {
   readonly filename: string
@@ -22,36 +17,66 @@ export interface SqliteOptions {
   readonly synchronous?: "FULL" | "NORMAL"
 }
 
-/** The embedded database file, shared by every embedded adapter of one engine process. */
+/**
+ * The embedded database file, shared by every embedded adapter of one engine
+ * process: one writer thread does every write, and this thread reads on a
+ * connection of its own (WAL lets readers run beside the writer).
+ */
 export class SqliteDatabase extends Context.Tag("@nudge/event-store/SqliteDatabase")<
   SqliteDatabase,
-  Database.Database
+  { readonly reader: Database.Database; readonly writer: SqliteWriter.SqliteWriter }
 >() {}
 
-export const open = (options: SqliteOptions) =>
+const attempt = <A>(filename: string, f: () => A) =>
+  Effect.try({
+    try: f,
+    catch: (e) =>
+      new DatabaseUnavailable({
+        filename,
+        reason: String(e).includes("locked") ? "another engine process holds this data folder" : String(e)
+      })
+  })
+
+/**
+ * One engine process owns a data folder: a second one fails here instead of
+ * interleaving writes. The lock is an exclusive SQLite lock on a file beside
+ * the database, held until the process ends, so a killed process leaves none.
+ */
+const lock = (filename: string) =>
   Effect.acquireRelease(
-    Effect.try({
-      try: () => {
-        if (options.filename !== ":memory:") fs.mkdirSync(path.dirname(options.filename), { recursive: true })
-        const db = new Database(options.filename, { timeout: 1000 })
-        db.pragma("journal_mode = WAL")
-        db.pragma(`synchronous = ${options.synchronous ?? "FULL"}`)
-        // Appends across thousands of user streams dirty index pages all over the file: keep them cached, and
-        // checkpoint the WAL every 64 MiB instead of every 4 MiB (measured: +50% appends/s with 10k streams).
-        db.pragma("cache_size = -65536")
-        db.pragma("wal_autocheckpoint = 16384")
-        // One engine process owns a data folder: a second one fails here instead of interleaving writes.
-        db.pragma("locking_mode = EXCLUSIVE")
-        db.exec("BEGIN IMMEDIATE; COMMIT")
-        return db
-      },
-      catch: (e) =>
-        new DatabaseUnavailable({
-          filename: options.filename,
-          reason: String(e).includes("locked") ? "another engine process holds this data folder" : String(e)
-        })
+    attempt(filename, () => {
+      fs.mkdirSync(path.dirname(filename), { recursive: true })
+      const held = new Database(`${filename}.lock`, { timeout: 0 })
+      try {
+        held.pragma("locking_mode = EXCLUSIVE")
+        held.exec("BEGIN IMMEDIATE; COMMIT")
+      } catch (e) {
+        held.close()
+        throw e
+      }
+      return held
+    }),
+    (held) => Effect.sync(() => held.close())
+  )
+
+const openReader = (filename: string) =>
+  Effect.acquireRelease(
+    attempt(filename, () => {
+      const db = new Database(filename, { timeout: 1000 })
+      db.pragma("query_only = ON")
+      db.pragma("cache_size = -32768")
+      return db
     }),
     (db) => Effect.sync(() => db.close())
   )
+
+export const open = (options: SqliteOptions) =>
+  Effect.gen(function* () {
+    const filename = path.resolve(options.filename)
+    yield* lock(filename)
+    const writer = yield* SqliteWriter.start({ filename, synchronous: options.synchronous ?? "FULL" })
+    const reader = yield* openReader(filename)
+    return { reader, writer }
+  })
 
 export const layer = (options: SqliteOptions) => Layer.scoped(SqliteDatabase, open(options))

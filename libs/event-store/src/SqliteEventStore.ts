@@ -1,148 +1,32 @@
-import type Database from "better-sqlite3"
 import { Effect, Layer } from "effect"
-import { EventStore, type Position, type RecordedEvent } from "./EventStore.js"
+import { EventStore, type ProposedEvent } from "./EventStore.js"
 import * as LocalLog from "./internal/LocalLog.js"
+import * as RecentTail from "./internal/RecentTail.js"
+import * as SqliteLog from "./internal/SqliteLog.js"
 import { SqliteDatabase } from "./SqliteDatabase.js"
 
-const schema = `
-CREATE TABLE IF NOT EXISTS streams (
-  name TEXT PRIMARY KEY,
-  revision INTEGER NOT NULL,
-  status TEXT NOT NULL
-) WITHOUT ROWID;
-CREATE TABLE IF NOT EXISTS events (
-  position INTEGER PRIMARY KEY AUTOINCREMENT,
-  stream TEXT NOT NULL,
-  revision INTEGER NOT NULL,
-  id TEXT NOT NULL UNIQUE,
-  type TEXT NOT NULL,
-  data TEXT NOT NULL,
-  metadata TEXT,
-  created INTEGER NOT NULL
-);
-CREATE UNIQUE INDEX IF NOT EXISTS events_by_stream ON events (stream, revision);
-`
+/** Serialized in the caller's thread: strings are the cheapest thing to hand to the writer thread. */
+const encode = (event: ProposedEvent): SqliteLog.EncodedEvent => ({
+  id: event.id,
+  type: event.type,
+  data: JSON.stringify(event.data),
+  metadata: event.metadata === undefined ? null : JSON.stringify(event.metadata)
+})
 
-interface Row {
-  position: bigint
-  stream: string
-  revision: bigint
-  id: string
-  type: string
-  data: string
-  metadata: string | null
-  created: bigint
-}
-
-const toRecorded = (row: Row): RecordedEvent => {
-  const position: Position = { commit: row.position, prepare: row.position }
-  return {
-    id: row.id,
-    stream: row.stream,
-    type: row.type,
-    revision: row.revision,
-    position,
-    data: JSON.parse(row.data),
-    metadata: row.metadata === null ? null : JSON.parse(row.metadata),
-    created: Number(row.created)
-  }
-}
-
-export const makeLog = (db: Database.Database): LocalLog.LocalLog => {
-  db.exec(schema)
-  const prepare = (sql: string) => db.prepare(sql).safeIntegers(true)
-  const selectStream = prepare("SELECT revision, status FROM streams WHERE name = ?")
-  const selectLastRevision = prepare("SELECT MAX(revision) AS revision FROM events WHERE stream = ?")
-  const upsertStream = prepare(
-    "INSERT INTO streams (name, revision, status) VALUES (?, ?, ?) ON CONFLICT(name) DO UPDATE SET revision = excluded.revision, status = excluded.status"
-  )
-  const selectById = prepare("SELECT stream, revision, position FROM events WHERE id = ?")
-  const insert = prepare(
-    "INSERT INTO events (stream, revision, id, type, data, metadata, created) VALUES (?, ?, ?, ?, ?, ?, ?)"
-  )
-  const deleteStream = prepare("DELETE FROM events WHERE stream = ?")
-  const forwards = prepare("SELECT * FROM events WHERE stream = ? AND revision >= ? ORDER BY revision ASC LIMIT ?")
-  const backwards = prepare("SELECT * FROM events WHERE stream = ? AND revision <= ? ORDER BY revision DESC LIMIT ?")
-  const all = prepare("SELECT * FROM events WHERE position > ? ORDER BY position ASC LIMIT ?")
-  // Filtering in SQL keeps the rows of other streams (most of the log, for a decisions watcher) out of JavaScript.
-  const byPrefixCount = new Map<number, Database.Statement>()
-  const filtered = (count: number) => {
-    let statement = byPrefixCount.get(count)
-    if (statement === undefined) {
-      const any = Array.from({ length: count }, () => "substr(stream, 1, ?) = ?").join(" OR ")
-      statement = prepare(`SELECT * FROM events WHERE position > ? AND (${any}) ORDER BY position ASC LIMIT ?`)
-      byPrefixCount.set(count, statement)
-    }
-    return statement
-  }
-  const lastPosition = prepare("SELECT seq FROM sqlite_sequence WHERE name = 'events'")
-  // Positions start at 1, so 0 means "nothing yet"; deleted events keep their positions allocated.
-  const lastAllocated = () => (lastPosition.get() as { seq: bigint } | undefined)?.seq ?? 0n
-  // This process owns the file (exclusive lock), so stream heads can be cached; a failed transaction drops the cache.
-  const heads = new Map<string, LocalLog.StreamState>()
-  const load = (stream: string): LocalLog.StreamState | undefined => {
-    const row = selectStream.get(stream) as LocalLog.StreamState | undefined
-    const last = (selectLastRevision.get(stream) as { revision: bigint | null }).revision
-    if (row === undefined && last === null) return undefined
-    const revision = last !== null && (row === undefined || last > row.revision) ? last : row!.revision
-    return { revision, status: row?.status ?? "live" }
-  }
-  const head = (stream: string) => {
-    const cached = heads.get(stream)
-    if (cached !== undefined) return cached
-    const loaded = load(stream)
-    if (loaded !== undefined) remember(stream, loaded)
-    return loaded
-  }
-  const remember = (stream: string, state: LocalLog.StreamState) => {
-    if (heads.size >= 100_000) heads.clear()
-    heads.set(stream, state)
-  }
-  return {
-    stream: head,
-    findEvent: (id) => selectById.get(id) as LocalLog.StoredRef | undefined,
-    insert: (stream, revision, event, created) =>
-      insert.run(
-        stream,
-        revision,
-        event.id,
-        event.type,
-        JSON.stringify(event.data),
-        event.metadata === undefined ? null : JSON.stringify(event.metadata),
-        created
-      ).lastInsertRowid as bigint,
-    // The streams table records deletes; a live stream's revision is its last event's, so plain appends skip it.
-    setStream: (stream, state) => {
-      if (state.status !== "live" || head(stream)?.status !== "live") upsertStream.run(stream, state.revision, state.status)
-      remember(stream, state)
+export const make = Effect.flatMap(SqliteDatabase, ({ reader, writer }) => {
+  const tail = RecentTail.make(SqliteLog.reads(reader))
+  return LocalLog.make(tail.reads, {
+    appendMany: (requests) => {
+      const created = Date.now()
+      return writer
+        .append(
+          requests.map(({ events, expected, stream }) => ({ stream, expected, events: events.map(encode) })),
+          created
+        )
+        .pipe(Effect.tap((results) => tail.appended(requests, results, created)))
     },
-    deleteEvents: (stream) => void deleteStream.run(stream),
-    readStream: (stream, from, direction, maxCount) =>
-      ((direction === "forwards" ? forwards : backwards).all(stream, from, maxCount) as Array<Row>).map(toRecorded),
-    readAll: (after, maxCount, filter) => {
-      const prefixes = filter.streamPrefixes ?? []
-      const rows = (
-        prefixes.length === 0 ? all.all(after, maxCount) : filtered(prefixes.length).all(after, ...prefixes.flatMap((p) => [p.length, p]), maxCount)
-      ) as Array<Row>
-      const last = rows.at(-1)
-      return {
-        events: rows.map(toRecorded),
-        // A short page read to the end: what was allocated after it is gone (deleted), so skip past it.
-        scannedTo: rows.length < maxCount ? lastAllocated() : last!.position
-      }
-    },
-    head: lastAllocated,
-    transaction: (f) => {
-      try {
-        return db.transaction(f).immediate()
-      } catch (e) {
-        heads.clear()
-        throw e
-      }
-    }
-  }
-}
-
-export const make = Effect.flatMap(SqliteDatabase, (db) => LocalLog.make(makeLog(db)))
+    remove: (stream, expected, status) => writer.remove(stream, expected, status).pipe(Effect.ensuring(Effect.sync(tail.clear)))
+  })
+})
 
 export const layerSqlite = Layer.effect(EventStore, make)

@@ -9,38 +9,32 @@ CREATE TABLE IF NOT EXISTS timers (key TEXT PRIMARY KEY, user_id TEXT NOT NULL, 
 CREATE INDEX IF NOT EXISTS timers_by_due ON timers (due_at);
 `
 
-const attempt = <A>(f: () => A) => Effect.try({ try: f, catch: (e) => new StateUnavailable({ reason: String(e) }) })
+const put = "INSERT INTO state (key, value) VALUES (?, ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value"
+const del = "DELETE FROM state WHERE key = ?"
+const schedule =
+  "INSERT INTO timers (key, user_id, due_at, payload) VALUES (?, ?, ?, ?) ON CONFLICT(key) DO UPDATE SET due_at = excluded.due_at, payload = excluded.payload"
+const unschedule = "DELETE FROM timers WHERE key = ?"
 
-/** State and timers in the embedded database file, beside the events. */
+const unavailable = (e: { readonly reason: string } | unknown) =>
+  new StateUnavailable({ reason: typeof e === "object" && e !== null && "reason" in e ? String(e.reason) : String(e) })
+
+const attempt = <A>(f: () => A) => Effect.try({ try: f, catch: unavailable })
+
+/**
+ * State and timers in the embedded database file, beside the events: read
+ * here, written by the database's writer thread. Everything here can be
+ * rebuilt from the log, so its commits are not durable on their own.
+ */
 export const layerSqlite = Layer.effectContext(
   Effect.gen(function* () {
-    const db = yield* SqliteDatabase.SqliteDatabase
-    db.exec(schema)
-    const get = db.prepare("SELECT value FROM state WHERE key = ?").pluck()
-    const put = db.prepare("INSERT INTO state (key, value) VALUES (?, ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value")
-    const del = db.prepare("DELETE FROM state WHERE key = ?")
-    const schedule = db.prepare(
-      "INSERT INTO timers (key, user_id, due_at, payload) VALUES (?, ?, ?, ?) ON CONFLICT(key) DO UPDATE SET due_at = excluded.due_at, payload = excluded.payload"
-    )
-    const due = db.prepare("SELECT key, user_id AS userId, due_at AS dueAt, payload FROM timers WHERE due_at <= ? ORDER BY due_at LIMIT ?")
-    const unschedule = db.prepare("DELETE FROM timers WHERE key = ?")
-    const synchronous = db.pragma("synchronous", { simple: true }) as number
-    /**
-     * Everything here can be rebuilt from the log, so its commits skip the
-     * fsync event appends pay: the next event commit syncs the WAL, and these
-     * frames with it, since the WAL is written in order.
-     */
-    const write = <A>(items: ReadonlyArray<A>, one: (item: A) => void) =>
+    const { reader, writer } = yield* SqliteDatabase.SqliteDatabase
+    yield* writer.run([{ sql: schema }], { durable: true }).pipe(Effect.mapError(unavailable))
+    const get = reader.prepare("SELECT value FROM state WHERE key = ?").pluck()
+    const due = reader.prepare("SELECT key, user_id AS userId, due_at AS dueAt, payload FROM timers WHERE due_at <= ? ORDER BY due_at LIMIT ?")
+    const write = <A>(items: ReadonlyArray<A>, sql: string, params: (item: A) => ReadonlyArray<unknown>) =>
       items.length === 0
         ? Effect.void
-        : attempt(() => {
-            db.pragma("synchronous = NORMAL")
-            try {
-              db.transaction(() => items.forEach(one))()
-            } finally {
-              db.pragma(`synchronous = ${synchronous}`)
-            }
-          })
+        : writer.run(items.map((item) => ({ sql, params: params(item) })), { durable: false }).pipe(Effect.mapError(unavailable))
     const state = StateStore.of({
       get: (keys) =>
         attempt(() => {
@@ -51,13 +45,13 @@ export const layerSqlite = Layer.effectContext(
           }
           return found
         }),
-      set: (entries) => write(entries, ([k, v]) => put.run(k, v)),
-      remove: (keys) => write(keys, (k) => del.run(k))
+      set: (entries) => write(entries, put, ([k, v]) => [k, v]),
+      remove: (keys) => write(keys, del, (k) => [k])
     })
     const timers = TimerStore.of({
-      schedule: (ts) => write(ts, (t) => schedule.run(t.key, t.userId, t.dueAt, t.payload)),
+      schedule: (ts) => write(ts, schedule, (t) => [t.key, t.userId, t.dueAt, t.payload]),
       due: (now, limit) => attempt(() => due.all(now, limit) as Array<ScheduledTimer>),
-      remove: (keys) => write(keys, (k) => unschedule.run(k))
+      remove: (keys) => write(keys, unschedule, (k) => [k])
     })
     return Context.make(StateStore, state).pipe(Context.add(TimerStore, timers))
   })

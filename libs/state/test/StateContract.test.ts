@@ -3,6 +3,9 @@ import { SqliteDatabase } from "@nudge/event-store"
 import { RedisClient } from "@nudge/redis"
 import { Effect, Layer, Redacted } from "effect"
 import { randomUUID } from "node:crypto"
+import * as fs from "node:fs"
+import * as os from "node:os"
+import * as path from "node:path"
 import { RedisState, SqliteState, StateStore, TimerStore } from "../src/index.js"
 
 const contract = (name: string, layer: Layer.Layer<StateStore | TimerStore, unknown>) =>
@@ -50,7 +53,7 @@ const contract = (name: string, layer: Layer.Layer<StateStore | TimerStore, unkn
       }).pipe(Effect.provide(layer)))
   })
 
-contract("embedded SQLite", SqliteState.layerSqlite.pipe(Layer.provide(SqliteDatabase.layer({ filename: ":memory:" }))))
+contract("embedded SQLite", SqliteState.layerSqlite.pipe(Layer.provide(SqliteDatabase.layer({ filename: path.join(fs.mkdtempSync(path.join(os.tmpdir(), "nudge-state-")), "events.db") }))))
 contract(
   "Redis (real server)",
   RedisState.layerRedis(`nudge-test-${randomUUID()}:`).pipe(Layer.provide(RedisClient.layer(Redacted.make(process.env.REDIS_URL ?? "redis://127.0.0.1:6379"))))

@@ -36,21 +36,39 @@ export interface Page {
   readonly scannedTo: bigint
 }
 
-/**
- * The synchronous primitives a single-process store provides. The rules of
- * the port (expected revisions, idempotent ids, deletes, catch-up
- * subscriptions) are written once, in `make`, over them.
- */
-export interface LocalLog {
+/** What a reader of a single-process store needs: no writes, so it can run on its own connection. */
+export interface LogReads {
   readonly stream: (stream: string) => StreamState | undefined
-  readonly findEvent: (id: string) => StoredRef | undefined
-  readonly insert: (stream: string, revision: bigint, event: ProposedEvent, created: number) => bigint
-  readonly setStream: (stream: string, state: StreamState) => void
-  readonly deleteEvents: (stream: string) => void
   readonly readStream: (stream: string, from: bigint, direction: Direction, maxCount: number) => ReadonlyArray<RecordedEvent>
   readonly readAll: (after: bigint, maxCount: number, filter: AllFilter) => Page
   readonly head: () => bigint
+}
+
+/**
+ * The synchronous write primitives of a single-process store; `P` is the
+ * event as the log stores it (the SQLite log takes it already serialized).
+ * The rules of the port (expected revisions, idempotent ids, deletes,
+ * catch-up subscriptions) are written once, here, over them and `LogReads`.
+ */
+export interface LocalLog<P extends { readonly id: string }> {
+  readonly stream: (stream: string) => StreamState | undefined
+  readonly findEvent: (id: string) => StoredRef | undefined
+  readonly insert: (stream: string, revision: bigint, event: P, created: number) => bigint
+  readonly setStream: (stream: string, state: StreamState) => void
+  readonly deleteEvents: (stream: string) => void
   readonly transaction: <A>(f: () => A) => A
+}
+
+export interface LocalAppend<P> {
+  readonly stream: string
+  readonly events: ReadonlyArray<P>
+  readonly expected: ExpectedRevision
+}
+
+/** The asynchronous side of a store's writes: in this thread, or on a writer thread. */
+export interface Writes {
+  readonly appendMany: (requests: ReadonlyArray<AppendRequest>) => Effect.Effect<ReadonlyArray<AppendResult | AppendError>, StoreUnavailable>
+  readonly remove: (stream: string, expected: ExpectedRevision, status: StreamStatus) => Effect.Effect<AppendError | undefined, StoreUnavailable>
 }
 
 const exists = (state: StreamState | undefined): state is StreamState =>
@@ -78,62 +96,79 @@ const wrongRevision = (stream: string, state: StreamState | undefined, expected:
 
 const PAGE = 512
 
-export const make = (log: LocalLog, now: () => number = Date.now): Effect.Effect<EventStore["Type"]> =>
-  Effect.gen(function* () {
-    const head = yield* SubscriptionRef.make(log.head())
-
-    const appendOne = ({ events, expected, stream }: AppendRequest): AppendResult | AppendError => {
-      const state = log.stream(stream)
-      if (state?.status === "tombstoned") return new StreamDeleted({ stream })
-      const known = events.map((e) => log.findEvent(e.id))
-      const fresh = events.filter((_, i) => known[i] === undefined)
-      // A retried append whose ids are all stored is answered as it was the first time.
-      if (fresh.length === 0 && events.length > 0) {
-        return {
-          nextRevision: state?.revision ?? -1n,
-          events: known.map((k, i) => ({
-            id: events[i]!.id,
-            revision: k!.revision,
-            position: Position.of(k!.position),
-            duplicate: true
-          }))
-        }
+/** Each batch is one transaction; errors inside one request are its answer, not the batch's. */
+export const writer = <P extends { readonly id: string }>(log: LocalLog<P>) => {
+  const appendOne = ({ events, expected, stream }: LocalAppend<P>, created: number): AppendResult | AppendError => {
+    const state = log.stream(stream)
+    if (state?.status === "tombstoned") return new StreamDeleted({ stream })
+    const known = events.map((e) => log.findEvent(e.id))
+    const fresh = events.filter((_, i) => known[i] === undefined)
+    // A retried append whose ids are all stored is answered as it was the first time.
+    if (fresh.length === 0 && events.length > 0) {
+      return {
+        nextRevision: state?.revision ?? -1n,
+        events: known.map((k, i) => ({
+          id: events[i]!.id,
+          revision: k!.revision,
+          position: Position.of(k!.position),
+          duplicate: true
+        }))
       }
-      if (fresh.length < events.length && expected !== "any") return wrongRevision(stream, state, expected)
-      if (!accepts(state, expected)) return wrongRevision(stream, state, expected)
-      const created = now()
-      let revision = state?.revision ?? -1n
-      const appended = events.map((event, i) => {
-        const k = known[i]
-        if (k !== undefined) {
-          return { id: event.id, revision: k.revision, position: Position.of(k.position), duplicate: true }
-        }
-        revision += 1n
-        const position = log.insert(stream, revision, event, created)
-        return { id: event.id, revision, position: Position.of(position), duplicate: false }
-      })
-      log.setStream(stream, { revision, status: "live" })
-      return { nextRevision: revision, events: appended }
     }
-
-    const write = <A>(f: () => A): Effect.Effect<A, StoreUnavailable> =>
-      Effect.try({
-        try: () => log.transaction(f),
-        catch: (e) => new StoreUnavailable({ reason: String(e) })
-      }).pipe(Effect.tap(() => SubscriptionRef.set(head, log.head())))
-
-    const read = (fn: () => ReturnType<LocalLog["readAll"]>) =>
-      Effect.try({ try: fn, catch: (e) => new StoreUnavailable({ reason: String(e) }) })
-
-    const remove = (status: StreamStatus) => (stream: string, expected: ExpectedRevision) =>
-      write((): AppendError | undefined => {
+    if (fresh.length < events.length && expected !== "any") return wrongRevision(stream, state, expected)
+    if (!accepts(state, expected)) return wrongRevision(stream, state, expected)
+    let revision = state?.revision ?? -1n
+    const appended = events.map((event, i) => {
+      const k = known[i]
+      if (k !== undefined) {
+        return { id: event.id, revision: k.revision, position: Position.of(k.position), duplicate: true }
+      }
+      revision += 1n
+      const position = log.insert(stream, revision, event, created)
+      return { id: event.id, revision, position: Position.of(position), duplicate: false }
+    })
+    log.setStream(stream, { revision, status: "live" })
+    return { nextRevision: revision, events: appended }
+  }
+  return {
+    /** `created` is the commit time the batch's events record. */
+    appendMany: (requests: ReadonlyArray<LocalAppend<P>>, created: number) =>
+      log.transaction(() => requests.map((request) => appendOne(request, created))),
+    remove: (stream: string, expected: ExpectedRevision, status: StreamStatus) =>
+      log.transaction((): AppendError | undefined => {
         const state = log.stream(stream)
         if (state?.status === "tombstoned") return new StreamDeleted({ stream })
         if (!accepts(state, expected)) return wrongRevision(stream, state, expected)
         log.deleteEvents(stream)
         log.setStream(stream, { revision: state?.revision ?? -1n, status })
         return undefined
-      }).pipe(Effect.flatMap((error) => (error === undefined ? Effect.void : Effect.fail(error))))
+      })
+  }
+}
+
+const unavailable = (e: unknown) => new StoreUnavailable({ reason: String(e) })
+
+/** Writes in this thread: the in-memory store. */
+export const writesInThread = (log: LocalLog<ProposedEvent>, now: () => number = Date.now): Writes => {
+  const w = writer(log)
+  return {
+    appendMany: (requests) => Effect.try({ try: () => w.appendMany(requests, now()), catch: unavailable }),
+    remove: (stream, expected, status) => Effect.try({ try: () => w.remove(stream, expected, status), catch: unavailable })
+  }
+}
+
+export const make = (log: LogReads, writes: Writes): Effect.Effect<EventStore["Type"]> =>
+  Effect.gen(function* () {
+    const head = yield* SubscriptionRef.make(log.head())
+
+    const written = <A, E>(effect: Effect.Effect<A, E>) => Effect.tap(effect, () => SubscriptionRef.set(head, log.head()))
+
+    const read = <A>(fn: () => A) => Effect.try({ try: fn, catch: unavailable })
+
+    const remove = (status: StreamStatus) => (stream: string, expected: ExpectedRevision) =>
+      written(writes.remove(stream, expected, status)).pipe(
+        Effect.flatMap((error) => (error === undefined ? Effect.void : Effect.fail(error)))
+      )
 
     const readAllPage = (after: bigint, maxCount: number, filter: AllFilter) =>
       read(() => log.readAll(after, maxCount, filter))
@@ -145,23 +180,22 @@ export const make = (log: LocalLog, now: () => number = Date.now): Effect.Effect
         Stream.runDrain
       )
 
+    const appendMany = (requests: ReadonlyArray<AppendRequest>) => written(writes.appendMany(requests))
+
     const store: EventStore["Type"] = {
       idempotence: "exact",
       append: (stream, events, expected) =>
-        write(() => appendOne({ stream, events, expected })).pipe(
-          Effect.flatMap((r) => ("_tag" in r ? Effect.fail(r) : Effect.succeed(r)))
+        appendMany([{ stream, events, expected }]).pipe(
+          Effect.flatMap(([r]) => ("_tag" in r! ? Effect.fail(r) : Effect.succeed(r!)))
         ),
-      appendMany: (requests) => write(() => requests.map(appendOne)),
+      appendMany,
       read: (stream, options = {}) =>
-        Effect.try({
-          try: () => {
-            const state = log.stream(stream)
-            if (state?.status === "tombstoned") return new StreamDeleted({ stream })
-            const direction = options.direction ?? "forwards"
-            const from = options.from ?? (direction === "forwards" ? 0n : (state?.revision ?? -1n))
-            return log.readStream(stream, from, direction, options.maxCount ?? Number.MAX_SAFE_INTEGER)
-          },
-          catch: (e) => new StoreUnavailable({ reason: String(e) })
+        read(() => {
+          const state = log.stream(stream)
+          if (state?.status === "tombstoned") return new StreamDeleted({ stream })
+          const direction = options.direction ?? "forwards"
+          const from = options.from ?? (direction === "forwards" ? 0n : (state?.revision ?? -1n))
+          return log.readStream(stream, from, direction, options.maxCount ?? Number.MAX_SAFE_INTEGER)
         }).pipe(Effect.flatMap((r) => ("_tag" in r ? Effect.fail(r) : Effect.succeed(r)))),
       readAll: (options = {}) =>
         readAllPage(options.after?.commit ?? -1n, options.maxCount ?? PAGE, options).pipe(Effect.map((p) => p.events)),

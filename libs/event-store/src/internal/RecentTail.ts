@@ -1,0 +1,83 @@
+import type { AppendRequest, AppendResult, AppendError, RecordedEvent } from "../EventStore.js"
+import type { LogReads, Page } from "./LocalLog.js"
+
+const Capacity = 32_768
+
+/**
+ * The last events this process appended, in log order, as the objects it
+ * appended: a follower of the log (the decision router, a watcher) that is
+ * close behind the head reads them from here instead of reading and parsing
+ * the rows the writer thread just wrote. Everything it holds is contiguous in
+ * the log; anything it cannot vouch for is read from the database.
+ */
+export const make = (database: LogReads) => {
+  let events: Array<RecordedEvent> = []
+  let first = 0
+
+  const last = () => events[events.length - 1]
+
+  const add = (event: RecordedEvent) => {
+    const tail = last()
+    if (tail !== undefined && event.position.commit !== tail.position.commit + 1n) clear()
+    events.push(event)
+    if (events.length - first > Capacity) first += Capacity / 4
+    if (first > Capacity) {
+      events = events.slice(first)
+      first = 0
+    }
+  }
+
+  const clear = () => {
+    events = []
+    first = 0
+  }
+
+  /** Index of the first held event after `after`, or undefined when the tail does not cover that point. */
+  const startAfter = (after: bigint): number | undefined => {
+    const head = events[first]
+    const tail = last()
+    if (head === undefined || tail === undefined) return undefined
+    if (after < head.position.commit - 1n || after >= tail.position.commit) return undefined
+    return first + Number(after - (head.position.commit - 1n))
+  }
+
+  const readAll: LogReads["readAll"] = (after, maxCount, filter): Page => {
+    const start = startAfter(after)
+    if (start === undefined) return database.readAll(after, maxCount, filter)
+    const prefixes = filter.streamPrefixes
+    const found: Array<RecordedEvent> = []
+    let i = start
+    for (; i < events.length && found.length < maxCount; i++) {
+      const e = events[i]!
+      if (prefixes === undefined || prefixes.some((p) => e.stream.startsWith(p))) found.push(e)
+    }
+    return { events: found, scannedTo: events[i - 1]!.position.commit }
+  }
+
+  return {
+    reads: { ...database, readAll } satisfies LogReads,
+    /** Records what a batch appended, in the order the writer gave positions. */
+    appended: (requests: ReadonlyArray<AppendRequest>, results: ReadonlyArray<AppendResult | AppendError>, created: number) => {
+      results.forEach((result, r) => {
+        if ("_tag" in result) return
+        const { events: proposed, stream } = requests[r]!
+        result.events.forEach((e, i) => {
+          if (e.duplicate) return
+          const event = proposed[i]!
+          add({
+            id: e.id,
+            stream,
+            type: event.type,
+            revision: e.revision,
+            position: e.position,
+            data: event.data,
+            metadata: event.metadata ?? null,
+            created
+          })
+        })
+      })
+    },
+    /** A delete takes events out of the middle of the log. */
+    clear
+  }
+}

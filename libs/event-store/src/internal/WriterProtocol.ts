@@ -1,0 +1,36 @@
+import { Schema } from "effect"
+import { type ExpectedRevision, StreamDeleted, WrongExpectedRevision } from "../EventStore.js"
+import type { LocalAppend, StreamStatus } from "./LocalLog.js"
+import type { EncodedEvent } from "./SqliteLog.js"
+
+/** What the embedded database's writer thread is started with. */
+export interface WriterConfig {
+  readonly filename: string
+  readonly synchronous: "FULL" | "NORMAL"
+}
+
+export interface Statement {
+  readonly sql: string
+  /** Without parameters, `sql` may hold several statements (a schema). */
+  readonly params?: ReadonlyArray<unknown>
+}
+
+export type WriterRequest =
+  | {
+      readonly id: number
+      readonly op: "append"
+      readonly requests: ReadonlyArray<LocalAppend<EncodedEvent>>
+      readonly created: number
+    }
+  | { readonly id: number; readonly op: "remove"; readonly stream: string; readonly expected: ExpectedRevision; readonly status: StreamStatus }
+  | { readonly id: number; readonly op: "run"; readonly statements: ReadonlyArray<Statement>; readonly durable: boolean }
+  | { readonly id: number; readonly op: "close" }
+
+export type WriterReply =
+  | { readonly id: number; readonly ok: true; readonly value: unknown }
+  | { readonly id: number; readonly ok: false; readonly reason: string }
+
+export type WriterStartup = { readonly ready: true } | { readonly ready: false; readonly reason: string }
+
+/** Error classes do not survive a thread boundary: they cross it in their encoded form. */
+export const AppendErrorWire = Schema.Union(WrongExpectedRevision, StreamDeleted)
