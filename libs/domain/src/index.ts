@@ -1,4 +1,5 @@
 export * as EventId from "./EventId.js"
+export * as Guard from "./Guard.js"
 export * as RuleSetPublished from "./RuleSetPublished.js"
 export * as TriggerEvent from "./TriggerEvent.js"
 export * as UserEvent from "./UserEvent.js"
