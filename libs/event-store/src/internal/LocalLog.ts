@@ -1,4 +1,4 @@
-import { Chunk, Effect, Stream, SubscriptionRef } from "effect"
+import { Chunk, Effect, Stream } from "effect"
 import {
   type AllFilter,
   type AppendError,
@@ -159,9 +159,18 @@ export const writesInThread = (log: LocalLog<ProposedEvent>, now: () => number =
 
 export const make = (log: LogReads, writes: Writes): Effect.Effect<EventStore["Type"]> =>
   Effect.gen(function* () {
-    const head = yield* SubscriptionRef.make(log.head())
+    // Followers wait for the head to pass their cursor after every commit: a plain callback list, since a
+    // subscription per wait (SubscriptionRef.changes) cost more than the read it waited for.
+    let head = log.head()
+    let waiting: Array<() => void> = []
+    const advance = () => {
+      head = log.head()
+      const woken = waiting
+      waiting = []
+      woken.forEach((wake) => wake())
+    }
 
-    const written = <A, E>(effect: Effect.Effect<A, E>) => Effect.tap(effect, () => SubscriptionRef.set(head, log.head()))
+    const written = <A, E>(effect: Effect.Effect<A, E>) => Effect.tap(effect, () => Effect.sync(advance))
 
     const read = <A>(fn: () => A) => Effect.try({ try: fn, catch: unavailable })
 
@@ -173,12 +182,14 @@ export const make = (log: LogReads, writes: Writes): Effect.Effect<EventStore["T
     const readAllPage = (after: bigint, maxCount: number, filter: AllFilter) =>
       read(() => log.readAll(after, maxCount, filter))
 
-    const awaitBeyond = (cursor: bigint) =>
-      head.changes.pipe(
-        Stream.filter((h) => h > cursor),
-        Stream.take(1),
-        Stream.runDrain
-      )
+    const awaitBeyond = (cursor: bigint): Effect.Effect<void> =>
+      Effect.async((resume) => {
+        const wake = () => (head > cursor ? resume(Effect.void) : void waiting.push(wake))
+        wake()
+        return Effect.sync(() => {
+          waiting = waiting.filter((w) => w !== wake)
+        })
+      })
 
     const appendMany = (requests: ReadonlyArray<AppendRequest>) => written(writes.appendMany(requests))
 
