@@ -53,21 +53,24 @@ export const serviceError = (code: grpc.status, details: string): grpc.ServiceEr
   Object.assign(new Error(details), { code, details, metadata: new grpc.Metadata() })
 
 /**
- * The edge between grpc-js callbacks and effects: runs a handler's effect on
- * the engine's runtime and answers with its value, its typed error mapped to
- * a status, or INTERNAL for a defect.
+ * Answers a call with an effect's exit: its value, its typed error mapped
+ * to a status, or INTERNAL for a defect (logged on the runtime).
  */
+export const settle =
+  <R>(runtime: Runtime.Runtime<R>) =>
+  <A>(exit: Exit.Exit<A, EngineError>, reply: Reply<A>) => {
+    if (Exit.isSuccess(exit)) return reply(null, exit.value)
+    const failure = Cause.failureOption(exit.cause)
+    if (failure._tag === "Some") return reply(serviceError(codeOf(failure.value), failure.value.message))
+    if (Cause.isInterruptedOnly(exit.cause)) return reply(serviceError(grpc.status.CANCELLED, "cancelled"))
+    Runtime.runFork(runtime)(Effect.logError("handler defect", exit.cause))
+    return reply(serviceError(grpc.status.INTERNAL, "internal error"))
+  }
+
+/** The edge between grpc-js callbacks and effects: runs a handler's effect on the engine's runtime and settles the call. */
 export const answer = <R>(runtime: Runtime.Runtime<R>) => {
   const run = Runtime.runCallback(runtime)
-  return <A>(effect: Effect.Effect<A, EngineError, R>, reply: Reply<A>) =>
-    run(effect, {
-      onExit: (exit) => {
-        if (Exit.isSuccess(exit)) return reply(null, exit.value)
-        const failure = Cause.failureOption(exit.cause)
-        if (failure._tag === "Some") return reply(serviceError(codeOf(failure.value), failure.value.message))
-        if (Cause.isInterruptedOnly(exit.cause)) return reply(serviceError(grpc.status.CANCELLED, "cancelled"))
-        Runtime.runFork(runtime)(Effect.logError("handler defect", exit.cause))
-        return reply(serviceError(grpc.status.INTERNAL, "internal error"))
-      }
-    })
+  const reply = settle(runtime)
+  return <A>(effect: Effect.Effect<A, EngineError, R>, callback: Reply<A>) =>
+    run(effect, { onExit: (exit) => reply(exit, callback) })
 }

@@ -8,17 +8,17 @@ import {
   type TrackResponse,
   TrackStreamResponse
 } from "@nudge/proto"
-import { Effect, Either, Runtime } from "effect"
-import { answer, type ServiceBinding, serviceError } from "./GrpcServer.js"
+import { Effect, Either, Exit, Runtime } from "effect"
+import { type ServiceBinding, serviceError, settle } from "./GrpcServer.js"
 import { codeOf } from "./GrpcStatus.js"
 import { type Decoded, message, withDecoders } from "./Wire.js"
 
 type Validate<M, E> = (m: M, r: IngestMessage.Received, l: IngestLimits.IngestLimits) => Either.Either<E, InvalidArgument | LimitExceeded>
 
-const response = (outcome: Ingestor.Outcome): Effect.Effect<TrackResponse, Ingestor.Outcome & { _tag: "UserErased" }> =>
+const response = (outcome: Ingestor.Outcome): Exit.Exit<TrackResponse, Ingestor.Outcome & { _tag: "UserErased" }> =>
   outcome._tag === "Accepted"
-    ? Effect.succeed({ eventId: outcome.eventId, position: outcome.position, duplicate: outcome.duplicate })
-    : Effect.fail(outcome)
+    ? Exit.succeed({ eventId: outcome.eventId, position: outcome.position, duplicate: outcome.duplicate })
+    : Exit.fail(outcome)
 
 const received = (bytes: number): IngestMessage.Received => ({ bytes, receivedAt: Date.now() })
 
@@ -29,24 +29,49 @@ const validated = <M, E>(decoded: Decoded<M>, validate: Validate<M, E>, limits: 
 const ChunkSize = 512
 const InFlight = 2
 
+interface Waiting {
+  readonly event: UserEvent.ProducerEvent
+  readonly callback: grpc.sendUnaryData<TrackResponse>
+}
+
 export const make = (limits: IngestLimits.IngestLimits) =>
   Effect.gen(function* () {
     const runtime = yield* Effect.runtime<Ingestor.Ingestor>()
     const ingestor = yield* Ingestor.Ingestor
-    const reply = answer(runtime)
+    const reply = settle(runtime)
+    const run = Runtime.runCallback(runtime)
     const runPromise = Runtime.runPromise(runtime)
+
+    /**
+     * Unary calls (Track, Identify, SetConsent) share one queue: the calls
+     * that arrive while an append is in flight go together in the next one,
+     * so under load one fiber and one append serve many calls (a fiber per
+     * call cost more than grpc-js itself), and a lone call goes at once.
+     */
+    let waiting: Array<Waiting> = []
+    let appending = false
+    const flush = () => {
+      if (appending || waiting.length === 0) return
+      const batch = waiting.splice(0, ChunkSize)
+      appending = true
+      run(ingestor.accept(batch.map((w) => w.event)), {
+        onExit: (exit) => {
+          appending = false
+          if (Exit.isSuccess(exit)) exit.value.forEach((outcome, i) => reply(response(outcome), batch[i]!.callback))
+          else batch.forEach((w) => reply(Exit.failCause(exit.cause), w.callback))
+          flush()
+        }
+      })
+    }
 
     const unary =
       <M, E extends UserEvent.ProducerEvent>(validate: Validate<M, E>) =>
-      (call: grpc.ServerUnaryCall<Decoded<M>, TrackResponse>, callback: grpc.sendUnaryData<TrackResponse>) =>
-        reply(
-          Effect.gen(function* () {
-            const event = yield* validated(call.request, validate, limits)
-            const [outcome] = yield* ingestor.accept([event])
-            return yield* response(outcome!)
-          }),
-          callback
-        )
+      (call: grpc.ServerUnaryCall<Decoded<M>, TrackResponse>, callback: grpc.sendUnaryData<TrackResponse>) => {
+        const event = validated(call.request, validate, limits)
+        if (Either.isLeft(event)) return reply(Exit.fail(event.left), callback)
+        waiting.push({ event: event.right, callback })
+        flush()
+      }
 
     /**
      * Reads the client stream in chunks, keeping at most `InFlight` chunk
@@ -95,7 +120,7 @@ export const make = (limits: IngestLimits.IngestLimits) =>
         flush()
         void Promise.all(pending).then(() => {
           if (error !== undefined) return callback(error)
-          if (failure !== undefined) return reply(Effect.die(failure), callback)
+          if (failure !== undefined) return reply(Exit.die(failure), callback)
           callback(null, TrackStreamResponse.fromPartial(summary))
         })
       }

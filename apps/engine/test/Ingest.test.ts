@@ -46,6 +46,23 @@ describe("IngestService", () => {
       assert.strictEqual((yield* storedEvents(config)).length, 2)
     }))
 
+  it.effect("answers concurrent Track calls each on its own, repeated ids once appended and the rest duplicates", () =>
+    Effect.gen(function* () {
+      const config = TestEngine.config()
+      const sent = Array.from({ length: 200 }, (_, i) =>
+        i % 20 === 0 ? request({ messageId: "repeated", userId: "u-repeated" }) : request({ messageId: `m-${i}`, userId: `u-${i % 7}` })
+      )
+      const invalid = request({ messageId: "" })
+      const answers = yield* withEngine(config, (c) => Promise.all([...sent, invalid].map((r) => c.track(r))))
+      const repeated = answers.slice(0, 200).filter((_, i) => i % 20 === 0)
+      assert.strictEqual(repeated.filter((a) => a.ok && !a.value.duplicate).length, 1)
+      assert.strictEqual(repeated.filter((a) => a.ok && a.value.duplicate).length, 9)
+      assert.strictEqual(new Set(repeated.map((a) => a.ok && a.value.eventId)).size, 1)
+      assert.isTrue(answers.slice(0, 200).every((a, i) => i % 20 === 0 || (a.ok && !a.value.duplicate)))
+      assert.deepInclude(answers[200]!.ok ? {} : answers[200]!.error, { code: status.INVALID_ARGUMENT })
+      assert.strictEqual((yield* storedEvents(config)).length, 191)
+    }))
+
   it.effect("counts accepted, duplicate and rejected messages of a TrackStream, naming each rejection", () =>
     Effect.gen(function* () {
       const config = TestEngine.config()
