@@ -13,6 +13,7 @@ export const makeLog = (): LocalLog.LocalLog<ProposedEvent> & LocalLog.LogReads 
   const byId = new Map<string, number>()
   return {
     stream: (stream) => streams.get(stream),
+    tombstoned: (stream) => streams.get(stream)?.status === "tombstoned",
     findEvent: (id) => {
       const i = byId.get(id)
       const e = i === undefined ? undefined : log[i]
@@ -48,8 +49,8 @@ export const makeLog = (): LocalLog.LocalLog<ProposedEvent> & LocalLog.LogReads 
       const events = (byStream.get(stream) ?? []).map((i) => log[i]!)
       const selected =
         direction === "forwards"
-          ? events.filter((e) => e.revision >= from)
-          : events.filter((e) => e.revision <= from).reverse()
+          ? events.filter((e) => from === undefined || e.revision >= from)
+          : events.filter((e) => from === undefined || e.revision <= from).reverse()
       return selected.slice(0, maxCount)
     },
     readAll: (after, maxCount, filter) => {

@@ -38,8 +38,14 @@ export interface Page {
 
 /** What a reader of a single-process store needs: no writes, so it can run on its own connection. */
 export interface LogReads {
-  readonly stream: (stream: string) => StreamState | undefined
-  readonly readStream: (stream: string, from: bigint, direction: Direction, maxCount: number) => ReadonlyArray<RecordedEvent>
+  readonly tombstoned: (stream: string) => boolean
+  /** `from` undefined: from the first (forwards) or the last (backwards) event. */
+  readonly readStream: (
+    stream: string,
+    from: bigint | undefined,
+    direction: Direction,
+    maxCount: number
+  ) => ReadonlyArray<RecordedEvent>
   readonly readAll: (after: bigint, maxCount: number, filter: AllFilter) => Page
   readonly head: () => bigint
 }
@@ -202,11 +208,9 @@ export const make = (log: LogReads, writes: Writes): Effect.Effect<EventStore["T
       appendMany,
       read: (stream, options = {}) =>
         read(() => {
-          const state = log.stream(stream)
-          if (state?.status === "tombstoned") return new StreamDeleted({ stream })
-          const direction = options.direction ?? "forwards"
-          const from = options.from ?? (direction === "forwards" ? 0n : (state?.revision ?? -1n))
-          return log.readStream(stream, from, direction, options.maxCount ?? Number.MAX_SAFE_INTEGER)
+          const events = log.readStream(stream, options.from, options.direction ?? "forwards", options.maxCount ?? Number.MAX_SAFE_INTEGER)
+          // A tombstone removed every event, so only an empty read needs to ask (most reads here find events).
+          return events.length === 0 && log.tombstoned(stream) ? new StreamDeleted({ stream }) : events
         }).pipe(Effect.flatMap((r) => ("_tag" in r ? Effect.fail(r) : Effect.succeed(r)))),
       readAll: (options = {}) =>
         readAllPage(options.after?.commit ?? -1n, options.maxCount ?? PAGE, options).pipe(Effect.map((p) => p.events)),

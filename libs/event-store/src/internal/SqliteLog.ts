@@ -80,6 +80,8 @@ export const reads = (db: Database.Database): LocalLog.LogReads => {
   const prepare = prepared(db)
   const forwards = prepare("SELECT * FROM events WHERE stream = ? AND revision >= ? ORDER BY revision ASC LIMIT ?")
   const backwards = prepare("SELECT * FROM events WHERE stream = ? AND revision <= ? ORDER BY revision DESC LIMIT ?")
+  const fromLast = prepare("SELECT * FROM events WHERE stream = ? ORDER BY revision DESC LIMIT ?")
+  const status = prepare("SELECT status FROM streams WHERE name = ?").pluck()
   const all = prepare("SELECT * FROM events WHERE position > ? ORDER BY position ASC LIMIT ?")
   // Filtering in SQL keeps the rows of other streams (most of the log, for a decisions watcher) out of JavaScript.
   const byPrefixCount = new Map<number, Database.Statement>()
@@ -94,9 +96,16 @@ export const reads = (db: Database.Database): LocalLog.LogReads => {
   }
   const head = lastAllocated(db)
   return {
-    stream: loadStream(db),
-    readStream: (stream, from, direction, maxCount) =>
-      ((direction === "forwards" ? forwards : backwards).all(stream, from, maxCount) as Array<Row>).map(toRecorded),
+    tombstoned: (stream) => status.get(stream) === "tombstoned",
+    readStream: (stream, from, direction, maxCount) => {
+      const rows =
+        direction === "forwards"
+          ? forwards.all(stream, from ?? 0n, maxCount)
+          : from === undefined
+            ? fromLast.all(stream, maxCount)
+            : backwards.all(stream, from, maxCount)
+      return (rows as Array<Row>).map(toRecorded)
+    },
     readAll: (after, maxCount, filter) => {
       const prefixes = filter.streamPrefixes ?? []
       const rows = (
