@@ -11,6 +11,7 @@ import * as fs from "node:fs"
 import * as os from "node:os"
 import * as path from "node:path"
 import { createClient } from "redis"
+import { cpuSeconds } from "./ProcessCpu.js"
 
 export class TimedOut extends Error {}
 
@@ -44,20 +45,10 @@ export const waitUntil = (done: () => boolean, ms: number) =>
 
 const identity = (b: Buffer) => b
 const insecure = grpc.credentials.createInsecure()
-const ticksPerSecond = 100
 
 /** Children still running, so the bench's watchdog can kill them if a phase hangs. */
 export const running = new Set<ChildProcess>()
 
-/** CPU seconds (user + system) a process has used so far, from /proc; NaN where there is none. */
-const cpuSeconds = (pid: number | undefined) => {
-  try {
-    const fields = fs.readFileSync(`/proc/${pid}/stat`, "utf8").split(") ")[1]!.split(" ")
-    return (Number(fields[11]) + Number(fields[12])) / ticksPerSecond
-  } catch {
-    return NaN
-  }
-}
 
 export type DecisionListener = (decision: Decision, arrivedAt: number) => void
 

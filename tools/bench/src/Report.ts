@@ -5,8 +5,11 @@ import { root } from "@nudge/engine/EngineProcess"
 
 const file = path.join(root, "docs/benchmarks.md")
 
+/** The load average at the start: the machine is shared, and other work slows every figure but the per-event CPU. */
+const startLoad = os.loadavg()[0]!.toFixed(1)
+
 const machine = () =>
-  `${os.cpus().length} × ${os.cpus()[0]?.model.trim() ?? "cpu"}, ${Math.round(os.totalmem() / 2 ** 30)} GiB, Node ${process.version}, ${os.platform()} ${os.release()}`
+  `${os.cpus().length} × ${os.cpus()[0]?.model.trim() ?? "cpu"}, ${Math.round(os.totalmem() / 2 ** 30)} GiB, Node ${process.version}, ${os.platform()} ${os.release()}; 1-minute load average ${startLoad} when the run started`
 
 /** Replaces (or appends) one `## title` section of docs/benchmarks.md, stamped with the machine and date. */
 export const writeSection = (title: string, body: string) => {

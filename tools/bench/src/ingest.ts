@@ -3,6 +3,7 @@ import * as os from "node:os"
 import * as path from "node:path"
 import { encodedEvents, streamLoad, unaryLoad } from "./Load.js"
 import { startProcess, stopProcess } from "@nudge/engine/EngineProcess"
+import { cpuSeconds } from "./ProcessCpu.js"
 import { writeSection } from "./Report.js"
 
 /**
@@ -22,9 +23,13 @@ const measure = async (name: string, entry: string, env: Record<string, string>)
   try {
     const runId = `${name}-${Date.now()}`
     await streamLoad(address, encodedEvents(20_000, `${runId}-warm`, 10_000), streams, batch)
-    const stream = await streamLoad(address, encodedEvents(events, runId, 10_000), streams, batch)
+    const load = encodedEvents(events, runId, 10_000)
+    const before = cpuSeconds(child.pid)
+    const stream = await streamLoad(address, load, streams, batch)
+    // CPU per event is steadier than events/s on a shared machine: other work slows the run, not the work per event.
+    const cpuPerEvent = ((cpuSeconds(child.pid) - before) / events) * 1e6
     const unary = await unaryLoad(address, encodedEvents(unaryCalls, `${runId}-unary`, 1_000), 1)
-    return { stream, unary }
+    return { stream, cpuPerEvent, unary }
   } finally {
     await stopProcess(child)
   }
@@ -42,6 +47,7 @@ const main = async () => {
     `| | no-op grpc-js server | Nudge engine (embedded, synchronous=FULL) | engine / no-op |`,
     `|---|---|---|---|`,
     `| TrackStream events/s (${streams} streams, ${f(batch)} per call, ${f(events)} events) | ${f(noop.stream.eventsPerSecond)} | ${f(engine.stream.eventsPerSecond)} | ${ratio.toFixed(2)} |`,
+    `| TrackStream server CPU per event (all threads), µs (last column: no-op ÷ engine) | ${f(noop.cpuPerEvent)} | ${f(engine.cpuPerEvent)} | ${(noop.cpuPerEvent / engine.cpuPerEvent).toFixed(2)} |`,
     `| TrackStream call ack p50 / p99, ms | ${ms(noop.stream.ackP50)} / ${ms(noop.stream.ackP99)} | ${ms(engine.stream.ackP50)} / ${ms(engine.stream.ackP99)} | |`,
     `| Track (unary, 1 in flight) ack p50 / p99, ms | ${ms(noop.unary.p50)} / ${ms(noop.unary.p99)} | ${ms(engine.unary.p50)} / ${ms(engine.unary.p99)} | |`,
     `| Track (unary, 1 in flight) calls/s | ${f(noop.unary.callsPerSecond)} | ${f(engine.unary.callsPerSecond)} | ${(engine.unary.callsPerSecond / noop.unary.callsPerSecond).toFixed(2)} |`
