@@ -47,7 +47,7 @@ const byUser = (events: Iterable<HistoricalEvent>): Map<string, Array<Historical
 
 const earliestDue = (state: RulesState, before: number): TimerRequest | undefined => {
   let earliest: TimerRequest | undefined
-  for (const timer of Object.values(state.timers)) {
+  for (const timer of state.timers) {
     if (timer.dueAt < before && (earliest === undefined || timer.dueAt < earliest.dueAt)) earliest = timer
   }
   return earliest

@@ -4,8 +4,10 @@
  * requirements that bound a user's `RulesState`.
  */
 import type { Condition, EventSpec } from "./Condition.js"
+import type { Predicates } from "./Predicate.js"
 import type { Action, Cap, Rule, RuleSet } from "./RuleSet.js"
-import type { DerivedFact, Node } from "./internal/node.js"
+import { Layout } from "./internal/layout.js"
+import type { Context, DerivedFact, Node } from "./internal/node.js"
 import { compileNode, isDerivedFact, Sharing } from "./internal/node.js"
 import type { EventRequirement } from "./RulesState.js"
 import { sessionStarted } from "./RulesState.js"
@@ -23,6 +25,8 @@ export interface CompiledRule {
   /** How far back firings must be remembered for the cooldown and caps. */
   readonly firingMemoryMs: number
   readonly condition: Node
+  /** Where its per-user state sits in evaluation's arrays (see `internal/layout.ts`). */
+  readonly slot: number
 }
 
 export interface Requirements {
@@ -41,6 +45,8 @@ export interface CompiledRuleSet {
   /** Rules that read a fact every event changes (`lastSeenAt`, `firstSeenAt`). */
   readonly everyEvent: ReadonlyArray<CompiledRule>
   readonly requirements: Requirements
+  /** Where evaluation finds what the rules read in a user's state. */
+  readonly layout: Layout
 }
 
 export interface Options {
@@ -54,18 +60,19 @@ interface Reads {
   readonly names: Set<string>
   readonly facts: Set<DerivedFact>
   readonly traits: Set<string>
-  /** Per name: look-back, property keys, largest count threshold. */
-  readonly events: Map<string, { windowMs: number; properties: Set<string>; maxCount: number }>
+  /** Per name: look-back, property keys, largest count threshold, property filters. */
+  readonly events: Map<string, { windowMs: number; properties: Set<string>; maxCount: number; wheres: Array<Predicates> }>
 }
 
 const emptyReads = (): Reads => ({ names: new Set(), facts: new Set(), traits: new Set(), events: new Map() })
 
 const readEvent = (reads: Reads, spec: EventSpec, lookBack: number, maxCount = 0) => {
   reads.names.add(spec.name)
-  const entry = reads.events.get(spec.name) ?? { windowMs: 0, properties: new Set<string>(), maxCount: 0 }
+  const entry = reads.events.get(spec.name) ?? { windowMs: 0, properties: new Set<string>(), maxCount: 0, wheres: [] }
   entry.windowMs = Math.max(entry.windowMs, lookBack)
   entry.maxCount = Math.max(entry.maxCount, maxCount)
   for (const key of Object.keys(spec.where ?? {})) entry.properties.add(key.split(".")[0]!)
+  if (spec.where !== undefined) entry.wheres.push(spec.where)
   reads.events.set(spec.name, entry)
 }
 
@@ -97,7 +104,7 @@ const factsChangedBy = (facts: ReadonlySet<DerivedFact>) => ({
   everyEvent: facts.has("firstSeenAt") || facts.has("lastSeenAt")
 })
 
-const compileRule = (rule: Rule, sharing: Sharing): CompiledRule => {
+const compileRule = (rule: Rule, slot: number, context: Context): CompiledRule => {
   const caps = rule.caps ?? []
   return {
     rule,
@@ -110,7 +117,8 @@ const compileRule = (rule: Rule, sharing: Sharing): CompiledRule => {
     caps,
     consent: rule.consent,
     firingMemoryMs: Math.max(rule.cooldown, ...caps.map((cap) => cap.per)),
-    condition: compileNode(rule.when, "when", sharing)
+    condition: compileNode(rule.when, "when", context),
+    slot
   }
 }
 
@@ -118,26 +126,11 @@ export const compile = (ruleSet: RuleSet, options: Options = {}): CompiledRuleSe
   const lateness = options.allowedLatenessMs ?? 21_600_000
   const maxEventsPerName = options.maxEventsPerName ?? 1_000
   const all = emptyReads()
-  const everyEvent: Array<CompiledRule> = []
-  const readers = new Map<string, Array<CompiledRule>>()
   const sharing = new Sharing()
-  ruleSet.rules.forEach((rule) => sharing.count(rule.when))
-  const rules = ruleSet.rules.map((rule) => {
-    const compiled = compileRule(rule, sharing)
-    const reads = emptyReads()
-    collect(rule.when, 0, reads)
+  for (const rule of ruleSet.rules) {
+    sharing.count(rule.when)
     collect(rule.when, 0, all)
-    const changedBy = factsChangedBy(reads.facts)
-    if (changedBy.sessions) reads.names.add(sessionStarted)
-    if (changedBy.everyEvent) everyEvent.push(compiled)
-    else for (const name of reads.names) readers.set(name, [...(readers.get(name) ?? []), compiled])
-    return compiled
-  })
-  // Rules reading every event join each name's list, in rule-set order, so an event does one lookup.
-  const order = new Map(rules.map((rule, i) => [rule, i]))
-  const index = new Map(
-    [...readers].map(([name, list]) => [name, [...list, ...everyEvent].sort((a, b) => order.get(a)! - order.get(b)!)])
-  )
+  }
   const events: Record<string, EventRequirement> = {}
   for (const [name, entry] of all.events) {
     events[name] = {
@@ -147,13 +140,41 @@ export const compile = (ruleSet: RuleSet, options: Options = {}): CompiledRuleSe
       properties: [...entry.properties]
     }
   }
+  const reads = ruleSet.rules.map((rule) => {
+    const own = emptyReads()
+    collect(rule.when, 0, own)
+    const changedBy = factsChangedBy(own.facts)
+    if (changedBy.sessions) own.names.add(sessionStarted)
+    return { names: own.names, everyEvent: changedBy.everyEvent }
+  })
+  const readers = new Map<string, Array<number>>()
+  reads.forEach(({ everyEvent, names }, i) => {
+    if (!everyEvent) for (const name of names) readers.set(name, [...(readers.get(name) ?? []), i])
+  })
+  // Rules an event decides together get adjacent slots, so their per-rule state shares cache
+  // lines; names read by fewer rules claim theirs first, so a name read by many (say through
+  // `sessionCount`) does not scatter the others.
+  const grouped = [...readers.values()].sort((a, b) => a.length - b.length).flat()
+  const bySlot = [...new Set([...grouped, ...ruleSet.rules.keys()])]
+  const slots = new Map(bySlot.map((i, slot) => [i, slot]))
+  const layout = new Layout(
+    [...all.events].map(([name, entry]) => ({ name, requirement: events[name]!, wheres: entry.wheres })),
+    bySlot.map((i) => ruleSet.rules[i]!.id)
+  )
+  const rules = ruleSet.rules.map((rule, i) => compileRule(rule, slots.get(i)!, { sharing, layout }))
+  const everyEvent = [...ruleSet.rules.keys()].filter((i) => reads[i]!.everyEvent)
+  // Rules reading every event join each name's list, in rule-set order, so an event does one lookup.
+  const index = new Map(
+    [...readers].map(([name, list]) => [name, [...list, ...everyEvent].sort((a, b) => a - b).map((i) => rules[i]!)])
+  )
   return {
     ruleSet,
     rules,
     byId: new Map(rules.map((rule) => [rule.id, rule])),
     index,
-    everyEvent,
-    requirements: { events, traits: [...all.traits], facts: [...all.facts] }
+    everyEvent: everyEvent.map((i) => rules[i]!),
+    requirements: { events, traits: [...all.traits], facts: [...all.facts] },
+    layout
   }
 }
 

@@ -9,9 +9,11 @@ import { rulesFor } from "./Compiler.js"
 import type { Explanation } from "./Explanation.js"
 import { Trace } from "./Explanation.js"
 import type { Action, Cap } from "./RuleSet.js"
-import type { Mutable, RulesState, StoredEvent } from "./RulesState.js"
-import { foldFacts, never, remember } from "./RulesState.js"
+import type { RulesState } from "./RulesState.js"
+import { foldFacts, never, notHolding, toStored } from "./RulesState.js"
 import type { TimerRequest } from "./Timer.js"
+import type { View } from "./internal/view.js"
+import { removeTimer, viewOf } from "./internal/view.js"
 
 export interface Event {
   readonly id: string
@@ -72,9 +74,9 @@ class Collector {
   }
 }
 
-const match = (rule: CompiledRule, state: RulesState, at: number, causeEventId: string): Match => {
+const match = (rule: CompiledRule, view: View, at: number, causeEventId: string): Match => {
   const trace = new Trace()
-  rule.condition.test(state, at, trace)
+  rule.condition.test(view, at, trace)
   return {
     ruleId: rule.id,
     ruleVersion: rule.version,
@@ -90,19 +92,15 @@ const match = (rule: CompiledRule, state: RulesState, at: number, causeEventId: 
   }
 }
 
-const schedule = (rule: CompiledRule, state: RulesState, dueAt: number, anchorEventId: string, out: Collector) => {
-  const timers = state.timers as Mutable<RulesState["timers"]>
-  const pending = timers[rule.id]
-  if (pending !== undefined && pending.dueAt === dueAt && pending.ruleVersion === rule.version) return
-  if (pending !== undefined) {
-    delete timers[rule.id]
-    out.cancel(pending)
-  }
+const schedule = (rule: CompiledRule, view: View, dueAt: number, anchorEventId: string, out: Collector) => {
+  if (view.pending(rule.slot, dueAt, rule.version)) return
+  const pending = view.timer(rule.slot)
+  if (pending !== undefined) out.cancel(pending)
   if (dueAt < never) {
     const timer: TimerRequest = { ruleId: rule.id, ruleVersion: rule.version, dueAt, anchorEventId }
-    timers[rule.id] = timer
+    view.setTimer(rule.slot, timer)
     out.schedule(timer)
-  }
+  } else if (pending !== undefined) view.clearTimer(rule.slot)
 }
 
 /**
@@ -111,36 +109,33 @@ const schedule = (rule: CompiledRule, state: RulesState, dueAt: number, anchorEv
  * when the condition will stop being true and, if time alone can make it true again,
  * asks for a timer at that moment.
  */
-const decide = (rule: CompiledRule, state: RulesState, at: number, causeEventId: string, out: Collector): void => {
+const decide = (rule: CompiledRule, view: View, at: number, causeEventId: string, out: Collector): void => {
   const node = rule.condition
-  const edges = state.edges as Mutable<RulesState["edges"]>
-  const value = node.test(state, at, undefined)
-  const trueUntil = edges[rule.id]
-  if (value && !(trueUntil !== undefined && trueUntil >= at)) out.match(match(rule, state, at, causeEventId))
+  const value = node.test(view, at, undefined)
+  const trueUntil = view.edge(rule.slot)
+  if (value && !(trueUntil !== notHolding && trueUntil >= at)) out.match(match(rule, view, at, causeEventId))
   let rise = never
   if (value) {
-    const fall = node.canFall ? node.flip(state, at, true) : never
-    if (fall !== trueUntil) edges[rule.id] = fall
-    if (node.canRise && fall < never) rise = node.flip(state, fall, false)
+    const fall = node.canFall ? node.flip(view, at, true) : never
+    if (fall !== trueUntil) view.setEdge(rule.slot, rule.id, fall)
+    if (node.canRise && fall < never) rise = node.flip(view, fall, false)
   } else {
-    if (trueUntil !== undefined) delete edges[rule.id]
-    if (node.canRise) rise = node.flip(state, at, false)
+    if (trueUntil !== notHolding) view.setEdge(rule.slot, rule.id, notHolding)
+    if (node.canRise) rise = node.flip(view, at, false)
   }
-  if (node.canRise) schedule(rule, state, rise, causeEventId, out)
+  if (node.canRise) schedule(rule, view, rise, causeEventId, out)
 }
 
-const decideTimer = (rule: CompiledRule, state: Mutable<RulesState>, timer: TimerRequest, out: Collector) => {
-  delete (state.timers as Mutable<RulesState["timers"]>)[rule.id]
-  if (timer.dueAt > state.clock) state.clock = timer.dueAt
-  decide(rule, state, timer.dueAt, timer.anchorEventId, out)
+const decideTimer = (rule: CompiledRule, view: View, timer: TimerRequest, out: Collector) => {
+  view.clearTimer(rule.slot)
+  if (timer.dueAt > view.state.clock) view.state.clock = timer.dueAt
+  decide(rule, view, timer.dueAt, timer.anchorEventId, out)
 }
 
 /** Decides the rule's pending timers due before `before`, so a timer delivered late is not lost. */
-const catchUp = (rule: CompiledRule, state: Mutable<RulesState>, before: number, out: Collector) => {
+const catchUp = (rule: CompiledRule, view: View, before: number, out: Collector) => {
   if (!rule.condition.canRise) return
-  for (let timer = state.timers[rule.id]; timer !== undefined && timer.dueAt < before; timer = state.timers[rule.id]) {
-    decideTimer(rule, state, timer, out)
-  }
+  while (view.dueBefore(rule.slot, before)) decideTimer(rule, view, view.timers[rule.slot]!, out)
 }
 
 /**
@@ -148,43 +143,42 @@ const catchUp = (rule: CompiledRule, state: Mutable<RulesState>, before: number,
  * time seen. A late event is inserted in event-time order, so windows stay exact.
  */
 export const observe = (compiled: CompiledRuleSet, state: RulesState, event: Event): Outcome => {
-  const next = state as Mutable<RulesState>
+  const view = viewOf(compiled.layout, state)
+  const next = view.state
   const out = new Collector()
   const rules = rulesFor(compiled, event.name)
-  for (let i = 0; i < rules.length; i++) catchUp(rules[i]!, next, event.occurredAt, out)
+  for (let i = 0; i < rules.length; i++) catchUp(rules[i]!, view, event.occurredAt, out)
   next.revision++
   foldFacts(next.facts, event.name, event.occurredAt)
   if (event.occurredAt > next.clock) next.clock = event.occurredAt
-  const requirement = compiled.requirements.events[event.name]
-  if (requirement !== undefined) {
-    const events = next.events as Record<string, Array<StoredEvent>>
-    remember((events[event.name] ??= []), event, requirement, next.clock)
-  }
+  const stream = compiled.layout.stream(event.name)
+  if (stream !== undefined) view.store(stream, toStored(event, stream.requirement.properties), next.clock)
   const late = event.occurredAt < next.clock
   for (let i = 0; i < rules.length; i++) {
     // A late event can still cancel a timer that is due but not yet delivered: decide that first.
-    if (late) catchUp(rules[i]!, next, next.clock, out)
-    decide(rules[i]!, next, next.clock, event.id, out)
+    if (late) catchUp(rules[i]!, view, next.clock, out)
+    decide(rules[i]!, view, next.clock, event.id, out)
   }
   return out.outcome(next)
 }
 
 /** Decides a rule at its timer's due time; a timer that was replaced or cancelled since is ignored. */
 export const timerDue = (compiled: CompiledRuleSet, state: RulesState, timer: TimerRequest): Outcome => {
-  const next = state as Mutable<RulesState>
+  const view = viewOf(compiled.layout, state)
   const out = new Collector()
-  const pending = state.timers[timer.ruleId]
+  const rule = compiled.byId.get(timer.ruleId)
+  const pending = rule === undefined ? state.timers.find((t) => t.ruleId === timer.ruleId) : view.timers[rule.slot]
   if (pending === undefined || pending.dueAt !== timer.dueAt || pending.ruleVersion !== timer.ruleVersion) {
     return out.outcome(state)
   }
-  const rule = compiled.byId.get(timer.ruleId)
   if (rule === undefined || rule.version !== timer.ruleVersion) {
-    delete (next.timers as Mutable<RulesState["timers"]>)[timer.ruleId]
+    if (rule === undefined) removeTimer(view.state, pending)
+    else view.clearTimer(rule.slot)
     out.cancel(pending)
-    return out.outcome(next)
+    return out.outcome(view.state)
   }
-  decideTimer(rule, next, pending, out)
-  return out.outcome(next)
+  decideTimer(rule, view, pending, out)
+  return out.outcome(view.state)
 }
 
 /**
@@ -199,7 +193,7 @@ export const recheck = (
 ): boolean => {
   const rule = compiled.byId.get(past.ruleId)
   if (rule === undefined || rule.version !== past.ruleVersion) return true
-  return rule.condition.test(state, past.at, undefined)
+  return rule.condition.test(viewOf(compiled.layout, state), past.at, undefined)
 }
 
 /**
@@ -208,7 +202,8 @@ export const recheck = (
  */
 export const holding = (compiled: CompiledRuleSet, state: RulesState, name: string, at: number): Array<CompiledRule> => {
   const rules = rulesFor(compiled, name)
+  const view = viewOf(compiled.layout, state)
   const held: Array<CompiledRule> = []
-  for (let i = 0; i < rules.length; i++) if (rules[i]!.condition.test(state, at, undefined)) held.push(rules[i]!)
+  for (let i = 0; i < rules.length; i++) if (rules[i]!.condition.test(view, at, undefined)) held.push(rules[i]!)
   return held
 }

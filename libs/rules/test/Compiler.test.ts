@@ -123,6 +123,46 @@ describe("compiled evaluation agrees with the reference interpreter", () => {
   })
 })
 
+/** Delivers due timers before each event, as the actor does; `swap` may replace the state between steps. */
+const drive = (
+  events: ReadonlyArray<Ev>,
+  pick: (step: number) => Compiler.CompiledRuleSet,
+  swap: (state: RulesState.RulesState, step: number) => RulesState.RulesState
+) => {
+  let state = RulesState.make()
+  const decided: Array<string> = []
+  const record = (outcome: Evaluation.Outcome) => {
+    state = outcome.state
+    for (const m of outcome.matches) decided.push(`${m.ruleId}@${m.at} by ${m.causeEventId}: ${JSON.stringify(m.explanation)}`)
+    for (const t of outcome.timers) decided.push(`timer ${t.ruleId}@${t.dueAt}`)
+    for (const t of outcome.cancelled) decided.push(`cancel ${t.ruleId}@${t.dueAt}`)
+  }
+  events.forEach((event, step) => {
+    state = swap(state, step)
+    const due = [...state.timers].filter((t) => t.dueAt < event.occurredAt).sort((a, b) => a.dueAt - b.dueAt)
+    for (const timer of due) record(Evaluation.timerDue(pick(step), state, timer))
+    record(Evaluation.observe(pick(step), state, event))
+  })
+  return { decided, state: JSON.parse(JSON.stringify(state)) }
+}
+
+describe("state kept between calls", () => {
+  it("decides the same after snapshots, and when the state moves between compiled rule sets", () => {
+    fc.assert(
+      fc.property(ruleSet, history, fc.array(fc.boolean(), { minLength: 25, maxLength: 25 }), (set, events, snapshotAt) => {
+        const compiled = Compiler.compile(set)
+        const other = Compiler.compile(set)
+        const straight = drive(events, () => compiled, (state) => state)
+        const restored = drive(events, () => compiled, (state, step) => (snapshotAt[step] ? RulesState.revive(JSON.parse(JSON.stringify(state))) : state))
+        const alternating = drive(events, (step) => (snapshotAt[step] ? other : compiled), (state) => state)
+        assert.deepStrictEqual(restored, straight)
+        assert.deepStrictEqual(alternating, straight)
+      }),
+      { numRuns: 500 }
+    )
+  })
+})
+
 describe("index and requirements", () => {
   it("evaluates only the rules an event name can change, and bounds what is kept", () => {
     const compiled = Compiler.compile({

@@ -28,6 +28,30 @@ describe("RulesState", () => {
     assert.strictEqual(live.matches[0]?.explanation.steps[0]?.kind, "trait")
   })
 
+  it("revives snapshots written when timers were a record by rule id and false rules had no edge entry", () => {
+    let state = RulesState.make()
+    const timers = [
+      { id: "1", name: "Session Started", occurredAt: 0, properties: {} },
+      { id: "2", name: "Session Started", occurredAt: 72 * hour, properties: {} },
+      { id: "3", name: "Viewed Pricing", occurredAt: 72 * hour, properties: {} },
+      { id: "4", name: "Started Checkout", occurredAt: 73 * hour, properties: {} }
+    ].flatMap((event) => {
+      const outcome = Evaluation.observe(compiled, state, event)
+      state = outcome.state
+      return outcome.timers
+    })
+    const snapshot = JSON.parse(JSON.stringify(state))
+    const old = {
+      ...snapshot,
+      timers: Object.fromEntries(snapshot.timers.map((t: { ruleId: string }) => [t.ruleId, t])),
+      edges: Object.fromEntries(Object.entries(snapshot.edges).filter(([, until]) => until !== RulesState.notHolding))
+    }
+    const live = Evaluation.timerDue(compiled, state, timers[0]!)
+    const replayed = Evaluation.timerDue(compiled, RulesState.revive(old), timers[0]!)
+    assert.deepStrictEqual(replayed.matches, live.matches)
+    assert.deepStrictEqual(replayed.state.timers, live.state.timers)
+  })
+
   it("ignores a timer it no longer holds (replaced, cancelled or already decided)", () => {
     const state = RulesState.make()
     const outcome = Evaluation.timerDue(compiled, state, { ruleId: "pricing-abandon", ruleVersion: 1, dueAt: 5, anchorEventId: "x" })

@@ -76,7 +76,7 @@ const throughMixedRules = (seconds: number, sessionLength: number) => {
     const lap = Math.floor(i / stream.length) * stream.length * 100
     const now = lap === 0 ? event : { ...event, occurredAt: event.occurredAt + lap }
     let state = states[user]!
-    const dueTimers = Object.values(state.timers).filter((timer) => timer.dueAt < now.occurredAt)
+    const dueTimers = state.timers.filter((timer) => timer.dueAt < now.occurredAt)
     for (const timer of dueTimers.sort((a, b) => a.dueAt - b.dueAt)) {
       const due = Evaluation.timerDue(compiled, state, timer)
       state = due.state

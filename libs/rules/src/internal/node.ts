@@ -1,34 +1,40 @@
 /**
- * Conditions compiled into closures over a user's `RulesState`.
+ * Conditions compiled into closures over a user's state, read through its `View` (flat
+ * columns per event name, see `layout.ts` and `columns.ts`).
  *
  * Why closures and not `new Function` code generation: generated code is faster on deep
  * trees (no megamorphic calls between nodes), but it puts `eval` in the engine (and in
  * every CSP or sandbox review) and would need a second code path for explanations, which
  * here are the same closures run with a trace. Every node has the same object shape
  * `{ test, flip, canRise, canFall }`, leaves are specialised at compile time (one closure
- * per operator, early exit for "at least n"), and identical leaves are shared across rules
- * (`Sharing`). Measured in docs/benchmarks-rules.md: raw evaluation is well above 100x
- * json-rules-engine; the end-to-end `observe` path is bound by state access, not by calls
- * between closures, so generated code would not change that figure much.
+ * per operator, early exit for "at least n", `where` filters reduced to a bit tested per
+ * event), and identical leaves are shared across rules (`Sharing`). Across many users the
+ * end-to-end `observe` path is bound by the cache lines a decision touches, not by calls
+ * between closures, which is what the column layout addresses.
  *
  * Semantics are continuous in event time: a condition has a value at every millisecond
  * `at`, reading only events with `occurredAt <= at`. `flip` finds the next time the value
  * changes by time passing alone (windows sliding, deadlines arriving), which is what lets
  * edge-triggering and timers be exact without evaluating at every instant.
  */
-import type { AbsentCondition, Condition, EventCondition, EventSpec, SequenceCondition } from "../Condition.js"
+import type { AbsentCondition, Condition, EventCondition, SequenceCondition } from "../Condition.js"
 import { kindOf } from "../Condition.js"
 import type { EventRef, Trace } from "../Explanation.js"
+import { maxEventsPerStep } from "../Explanation.js"
 import type { CountOperators, Predicates, Test } from "../Predicate.js"
 import { read, toTest } from "../Predicate.js"
-import type { RulesState, StoredEvent } from "../RulesState.js"
+import type { RulesState } from "../RulesState.js"
 import { never } from "../RulesState.js"
+import type { Layout, Spec } from "./layout.js"
+import type { Columns } from "./columns.js"
+import { firstAfter, passes } from "./columns.js"
+import type { View } from "./view.js"
 
 export interface Node {
   /** The value at `at`; with a trace, also records why. */
-  readonly test: (state: RulesState, at: number, trace: Trace | undefined) => boolean
+  readonly test: (view: View, at: number, trace: Trace | undefined) => boolean
   /** The first time after `at` at which the value is no longer `value` (its value at `at`); `never` if none. */
-  readonly flip: (state: RulesState, at: number, value: boolean) => number
+  readonly flip: (view: View, at: number, value: boolean) => number
   /** Whether time passing alone can make it true (e.g. a deadline arriving, a window emptying under `not`). */
   readonly canRise: boolean
   /** Whether time passing alone can make it false (a window sliding past its events). */
@@ -43,50 +49,20 @@ export const isDerivedFact = (key: string): key is DerivedFact => (derivedFacts 
 const factValue = (state: RulesState, fact: DerivedFact): unknown =>
   fact === "isReturning" ? state.facts.sessionCount > 1 : state.facts[fact]
 
-type PropertiesTest = (properties: Readonly<Record<string, unknown>>) => boolean
-
-const compileWhere = (where: Predicates | undefined): PropertiesTest | undefined => {
-  if (where === undefined) return undefined
-  const checks = Object.entries(where).map(([path, predicate]) => ({ path: path.split("."), test: toTest(predicate) }))
-  if (checks.length === 1) {
-    const { path, test } = checks[0]!
-    if (path.length === 1) {
-      const key = path[0]!
-      return (properties) => test(properties[key])
-    }
-    return (properties) => test(read(properties, path))
-  }
-  return (properties) => {
-    for (let i = 0; i < checks.length; i++) if (!checks[i]!.test(read(properties, checks[i]!.path))) return false
-    return true
-  }
+const ref = (view: View, spec: Spec, j: number): EventRef => {
+  const event = view.lists[spec.slot]![j / spec.stride]!
+  return { id: event.id, name: spec.name, at: event.occurredAt }
 }
-
-const matches = (where: PropertiesTest | undefined, event: StoredEvent) => where === undefined || where(event.properties)
-
-/** Index of the first event after `t` (lists are in event-time order). */
-const firstAfter = (list: ReadonlyArray<StoredEvent>, t: number): number => {
-  let lo = 0
-  let hi = list.length
-  while (lo < hi) {
-    const mid = (lo + hi) >>> 1
-    if (list[mid]!.occurredAt > t) hi = mid
-    else lo = mid + 1
-  }
-  return lo
-}
-
-const ref = (name: string, event: StoredEvent): EventRef => ({ id: event.id, name, at: event.occurredAt })
 
 /** The next time after `at` the value differs, found by testing at each point `next` says something may change. */
 const walk = (
-  test: (state: RulesState, at: number) => boolean,
-  next: (state: RulesState, at: number) => number,
-  state: RulesState,
+  test: (view: View, at: number) => boolean,
+  next: (view: View, at: number) => number,
+  view: View,
   at: number,
   value: boolean
 ): number => {
-  for (let t = next(state, at); t < never; t = next(state, t)) if (test(state, t) !== value) return t
+  for (let t = next(view, at); t < never; t = next(view, t)) if (test(view, t) !== value) return t
   return never
 }
 
@@ -100,27 +76,33 @@ const enoughMatches = (count: CountOperators | undefined): number => {
   return Math.max(gte ?? 0, gt === undefined ? 0 : gt + 1)
 }
 
-const eventNode = (path: string, condition: EventCondition): Node => {
-  const { name, within } = condition
-  const where = compileWhere(condition.where)
+/** Offset of the first match at or after offset `j`. */
+const nextMatch = (columns: Columns, spec: Spec, j: number): number => {
+  while (j < columns.length && !passes(columns, j, spec)) j += spec.stride
+  return j
+}
+
+const eventNode = (path: string, condition: EventCondition, spec: Spec): Node => {
+  const { within } = condition
+  const { stride } = spec
   const holds = countTest(condition.count)
   const enough = enoughMatches(condition.count)
   const ops = condition.count ?? { gte: 1 }
-  const test = (state: RulesState, at: number, trace: Trace | undefined): boolean => {
-    const list = state.events[name]
+  const test = (view: View, at: number, trace: Trace | undefined): boolean => {
+    const columns = view.columns[spec.slot]!
+    const from = at - within
     let n = 0
     const seen: Array<EventRef> | undefined = trace === undefined ? undefined : []
-    if (list !== undefined) {
-      const from = at - within
-      for (let i = list.length - 1; i >= 0; i--) {
-        const event = list[i]!
-        if (event.occurredAt > at) continue
-        if (event.occurredAt <= from) break
-        if (matches(where, event)) {
-          n++
-          if (seen !== undefined) seen.push(ref(name, event))
-          else if (n >= enough) break
-        }
+    for (let j = columns.length - stride; j >= 0; j -= stride) {
+      const t = columns[j]!
+      if (t > at) continue
+      if (t <= from) break
+      if (passes(columns, j, spec)) {
+        n++
+        // One ref past the bound is enough for the explanation to note the truncation.
+        if (seen !== undefined) {
+          if (seen.length <= maxEventsPerStep) seen.push(ref(view, spec, j))
+        } else if (n >= enough) break
       }
     }
     const held = holds(n)
@@ -131,38 +113,35 @@ const eventNode = (path: string, condition: EventCondition): Node => {
    * "At least k" stops holding when its k-th latest match leaves the window: O(k) on the
    * hot path instead of replaying the window. `undefined` when a match lies after `at`.
    */
-  const kthLatestLeaves = (list: ReadonlyArray<StoredEvent>, at: number): number | undefined => {
+  const kthLatestLeaves = (columns: Columns, at: number): number | undefined => {
     let n = 0
-    for (let i = list.length - 1; i >= 0; i--) {
-      if (!matches(where, list[i]!)) continue
-      if (list[i]!.occurredAt > at) return undefined
-      if (++n === enough) return list[i]!.occurredAt + within
+    for (let j = columns.length - stride; j >= 0; j -= stride) {
+      if (!passes(columns, j, spec)) continue
+      if (columns[j]! > at) return undefined
+      if (++n === enough) return columns[j]! + within
     }
     return never
   }
   // Replays the window sliding forward: each match enters at its time and leaves `within` later.
-  const flip = (state: RulesState, at: number, value: boolean): number => {
-    const list = state.events[name]
-    if (list === undefined) return never
+  const flip = (view: View, at: number, value: boolean): number => {
+    const columns = view.columns[spec.slot]!
+    if (columns.length === 0) return never
     if (value && enough < Infinity) {
-      const leaves = kthLatestLeaves(list, at)
+      const leaves = kthLatestLeaves(columns, at)
       if (leaves !== undefined) return leaves
     }
-    const nextMatch = (i: number) => {
-      while (i < list.length && !matches(where, list[i]!)) i++
-      return i
-    }
-    let leave = nextMatch(firstAfter(list, at - within))
+    const end = columns.length
+    let leave = nextMatch(columns, spec, firstAfter(columns, stride, at - within))
     let enter = leave
     let n = 0
-    while (enter < list.length && list[enter]!.occurredAt <= at) enter = nextMatch(enter + 1), n++
+    while (enter < end && columns[enter]! <= at) enter = nextMatch(columns, spec, enter + stride), n++
     for (;;) {
-      const entering = enter < list.length ? list[enter]!.occurredAt : never
-      const leaving = leave < list.length ? list[leave]!.occurredAt + within : never
+      const entering = enter < end ? columns[enter]! : never
+      const leaving = leave < end ? columns[leave]! + within : never
       const t = Math.min(entering, leaving)
       if (t >= never) return never
-      while (enter < list.length && list[enter]!.occurredAt === t) enter = nextMatch(enter + 1), n++
-      while (leave < list.length && list[leave]!.occurredAt + within === t) leave = nextMatch(leave + 1), n--
+      while (enter < end && columns[enter]! === t) enter = nextMatch(columns, spec, enter + stride), n++
+      while (leave < end && columns[leave]! + within === t) leave = nextMatch(columns, spec, leave + stride), n--
       if (holds(n) !== value) return t
     }
   }
@@ -174,57 +153,45 @@ const eventNode = (path: string, condition: EventCondition): Node => {
   }
 }
 
-interface CompiledSpec {
-  readonly name: string
-  readonly where: PropertiesTest | undefined
-}
-
-const compileSpec = (spec: EventSpec): CompiledSpec => ({ name: spec.name, where: compileWhere(spec.where) })
-
-/** The latest matching event before `before` and after `after`. */
-const latest = (state: RulesState, spec: CompiledSpec, before: number, after: number): StoredEvent | undefined => {
-  const list = state.events[spec.name]
-  if (list === undefined) return undefined
-  for (let i = list.length - 1; i >= 0; i--) {
-    const event = list[i]!
-    if (event.occurredAt <= after) return undefined
-    if (event.occurredAt < before && matches(spec.where, event)) return event
+/** Offset of the latest matching event before `before` and after `after`; -1 if none. */
+const latest = (columns: Columns, spec: Spec, before: number, after: number): number => {
+  for (let j = columns.length - spec.stride; j >= 0; j -= spec.stride) {
+    const t = columns[j]!
+    if (t <= after) return -1
+    if (t < before && passes(columns, j, spec)) return j
   }
-  return undefined
+  return -1
 }
 
 /** The next time after `at` a matching event enters (`occurredAt`) or leaves (`occurredAt + span`) view. */
-const nextEdge = (state: RulesState, spec: CompiledSpec, at: number, span: number, next: number): number => {
-  const list = state.events[spec.name]
-  if (list === undefined) return next
-  for (let i = list.length - 1; i >= 0; i--) {
-    const t = list[i]!.occurredAt
+const nextEdge = (view: View, spec: Spec, at: number, span: number, next: number): number => {
+  const columns = view.columns[spec.slot]!
+  for (let j = columns.length - spec.stride; j >= 0; j -= spec.stride) {
+    const t = columns[j]!
     if (t + span <= at) break
-    if (!matches(spec.where, list[i]!)) continue
+    if (!passes(columns, j, spec)) continue
     if (t > at) next = Math.min(next, t)
     else next = Math.min(next, t + span)
   }
   return next
 }
 
-const sequenceNode = (path: string, condition: SequenceCondition): Node => {
-  const steps = condition.steps.map(compileSpec)
+const sequenceNode = (path: string, condition: SequenceCondition, steps: ReadonlyArray<Spec>): Node => {
   const { within } = condition
   /** The earliest chain, steps strictly in time order, inside (at - within, at]. */
-  const test = (state: RulesState, at: number, trace: Trace | undefined): boolean => {
+  const test = (view: View, at: number, trace: Trace | undefined): boolean => {
     const chain: Array<EventRef> | undefined = trace === undefined ? undefined : []
     let after = at - within
     let held = true
     for (let s = 0; s < steps.length && held; s++) {
       const step = steps[s]!
-      const list = state.events[step.name]
+      const columns = view.columns[step.slot]!
       held = false
-      for (let i = list === undefined ? 0 : firstAfter(list, after); list !== undefined && i < list.length; i++) {
-        const event = list[i]!
-        if (event.occurredAt > at) break
-        if (matches(step.where, event)) {
-          after = event.occurredAt
-          chain?.push(ref(step.name, event))
+      for (let j = firstAfter(columns, step.stride, after); j < columns.length; j += step.stride) {
+        if (columns[j]! > at) break
+        if (passes(columns, j, step)) {
+          after = columns[j]!
+          chain?.push(ref(view, step, j))
           held = true
           break
         }
@@ -233,105 +200,103 @@ const sequenceNode = (path: string, condition: SequenceCondition): Node => {
     trace?.add({ path, kind: "sequence", held, events: trace.bound(chain!) })
     return held
   }
-  const next = (state: RulesState, at: number) =>
-    steps.reduce((earliest, step) => nextEdge(state, step, at, within, earliest), never)
-  const after = (state: RulesState, at: number) => steps.some((step) => latest(state, step, never, at) !== undefined)
+  const untraced = (view: View, at: number) => test(view, at, undefined)
+  const next = (view: View, at: number) => {
+    let earliest = never
+    for (let s = 0; s < steps.length; s++) earliest = nextEdge(view, steps[s]!, at, within, earliest)
+    return earliest
+  }
+  const after = (view: View, at: number) => {
+    for (let s = 0; s < steps.length; s++) if (latest(view.columns[steps[s]!.slot]!, steps[s]!, never, at) >= 0) return true
+    return false
+  }
   /** The chain whose first step is latest stays in the window longest: built backwards from the last step. */
-  const latestStart = (state: RulesState, at: number): number => {
+  const latestStart = (view: View, at: number): number => {
     let before = at + 1
-    for (let i = steps.length - 1; i >= 0; i--) {
-      const found = latest(state, steps[i]!, before, at - within)
-      if (found === undefined) return never
-      before = found.occurredAt
+    for (let s = steps.length - 1; s >= 0; s--) {
+      const columns = view.columns[steps[s]!.slot]!
+      const found = latest(columns, steps[s]!, before, at - within)
+      if (found < 0) return never
+      before = columns[found]!
     }
     return before
   }
   return {
     test,
     // Without events after `at`, a chain can only leave the window, never form.
-    flip: (state, at, value) =>
-      after(state, at)
-        ? walk((s, t) => test(s, t, undefined), next, state, at, value)
-        : value
-        ? latestStart(state, at) + within
-        : never,
+    flip: (view, at, value) =>
+      after(view, at) ? walk(untraced, next, view, at, value) : value ? latestStart(view, at) + within : never,
     canRise: false,
     canFall: true
   }
 }
 
-const absentNode = (path: string, condition: AbsentCondition, anchorWhen: Node | undefined): Node => {
-  const missing = compileSpec(condition)
-  const anchor = compileSpec(condition.after)
+const absentNode = (path: string, condition: AbsentCondition, missing: Spec, anchor: Spec, anchorWhen: Node | undefined): Node => {
   const { within } = condition
-  const cancelledBetween = (state: RulesState, from: number, to: number): boolean => {
-    const list = state.events[missing.name]
-    if (list === undefined) return false
-    for (let i = list.length - 1; i >= 0; i--) {
-      const t = list[i]!.occurredAt
+  const cancelledBetween = (view: View, from: number, to: number): boolean => {
+    const columns = view.columns[missing.slot]!
+    for (let j = columns.length - missing.stride; j >= 0; j -= missing.stride) {
+      const t = columns[j]!
       if (t <= from) return false
-      if (t <= to && matches(missing.where, list[i]!)) return true
+      if (t <= to && passes(columns, j, missing)) return true
     }
     return false
   }
-  /** The anchor whose deadline is exactly `at` and that nothing cancelled. */
-  const deadlineAnchor = (state: RulesState, at: number): StoredEvent | undefined => {
-    const list = state.events[anchor.name]
-    if (list === undefined) return undefined
+  /** Offset of the anchor whose deadline is exactly `at` and that nothing cancelled; -1 if none. */
+  const deadlineAnchor = (view: View, at: number): number => {
+    const columns = view.columns[anchor.slot]!
     const anchoredAt = at - within
-    for (let i = list.length - 1; i >= 0; i--) {
-      const event = list[i]!
-      if (event.occurredAt > anchoredAt) continue
-      if (event.occurredAt < anchoredAt) return undefined
+    for (let j = firstAfter(columns, anchor.stride, anchoredAt) - anchor.stride; j >= 0; j -= anchor.stride) {
+      if (columns[j]! < anchoredAt) return -1
       if (
-        matches(anchor.where, event) &&
-        !cancelledBetween(state, anchoredAt, at) &&
-        (anchorWhen === undefined || anchorWhen.test(state, anchoredAt, undefined))
-      ) return event
+        passes(columns, j, anchor) &&
+        !cancelledBetween(view, anchoredAt, at) &&
+        (anchorWhen === undefined || anchorWhen.test(view, anchoredAt, undefined))
+      ) return j
     }
-    return undefined
+    return -1
   }
-  const test = (state: RulesState, at: number, trace: Trace | undefined): boolean => {
-    const found = deadlineAnchor(state, at)
+  const test = (view: View, at: number, trace: Trace | undefined): boolean => {
+    const found = deadlineAnchor(view, at)
     if (trace !== undefined) {
-      if (found !== undefined) anchorWhen?.test(state, found.occurredAt, trace)
+      if (found >= 0) anchorWhen?.test(view, at - within, trace)
       trace.add({
         path,
         kind: "absent",
-        held: found !== undefined,
-        events: found === undefined ? [] : [ref(anchor.name, found)],
+        held: found >= 0,
+        events: found < 0 ? [] : [ref(view, anchor, found)],
         window: { from: at - within, to: at }
       })
     }
-    return found !== undefined
+    return found >= 0
   }
   /**
    * The earliest deadline after `at` that nothing (known so far) cancels. Anchors and
    * cancelling events are both in time order, so one pass over each suffices.
    */
-  const nextDeadline = (state: RulesState, at: number): number => {
-    const anchors = state.events[anchor.name]
-    if (anchors === undefined) return never
-    const cancels = state.events[missing.name] ?? []
+  const nextDeadline = (view: View, at: number): number => {
+    const anchors = view.columns[anchor.slot]!
+    const cancels = view.columns[missing.slot]!
     let c = 0
-    for (let i = firstAfter(anchors, at - within); i < anchors.length; i++) {
-      const from = anchors[i]!.occurredAt
-      if (!matches(anchor.where, anchors[i]!)) continue
-      while (c < cancels.length && (cancels[c]!.occurredAt <= from || !matches(missing.where, cancels[c]!))) c++
-      const cancelled = c < cancels.length && cancels[c]!.occurredAt <= from + within
-      if (!cancelled && (anchorWhen === undefined || anchorWhen.test(state, from, undefined))) return from + within
+    for (let j = firstAfter(anchors, anchor.stride, at - within); j < anchors.length; j += anchor.stride) {
+      const from = anchors[j]!
+      if (!passes(anchors, j, anchor)) continue
+      if (c === 0) c = firstAfter(cancels, missing.stride, from)
+      while (c < cancels.length && (cancels[c]! <= from || !passes(cancels, c, missing))) c += missing.stride
+      const cancelled = c < cancels.length && cancels[c]! <= from + within
+      if (!cancelled && (anchorWhen === undefined || anchorWhen.test(view, from, undefined))) return from + within
     }
     return never
   }
   // A deadline holds for one millisecond, unless the next anchor's deadline follows at once.
-  const pulseEnd = (state: RulesState, at: number): number => {
+  const pulseEnd = (view: View, at: number): number => {
     let t = at + 1
-    while (test(state, t, undefined)) t++
+    while (test(view, t, undefined)) t++
     return t
   }
   return {
     test,
-    flip: (state, at, value) => (value ? pulseEnd(state, at) : nextDeadline(state, at)),
+    flip: (view, at, value) => (value ? pulseEnd(view, at) : nextDeadline(view, at)),
     canRise: true,
     canFall: true
   }
@@ -347,7 +312,8 @@ const traitNode = (path: string, predicates: Predicates): Node => {
     return { key, test, value }
   })
   return {
-    test: (state, _at, trace) => {
+    test: (view, _at, trace) => {
+      const state = view.state
       let held = true
       for (let i = 0; i < checks.length && held; i++) held = checks[i]!.test(checks[i]!.value(state))
       trace?.add({ path, kind: "trait", held, values: Object.fromEntries(checks.map((c) => [c.key, c.value(state)])) })
@@ -360,12 +326,12 @@ const traitNode = (path: string, predicates: Predicates): Node => {
 }
 
 const notNode = (path: string, child: Node): Node => ({
-  test: (state, at, trace) => {
-    const held = !child.test(state, at, trace)
+  test: (view, at, trace) => {
+    const held = !child.test(view, at, trace)
     trace?.add({ path, kind: "not", held })
     return held
   },
-  flip: (state, at, value) => child.flip(state, at, !value),
+  flip: (view, at, value) => child.flip(view, at, !value),
   canRise: child.canFall,
   canFall: child.canRise
 })
@@ -376,9 +342,9 @@ const notNode = (path: string, child: Node): Node => ({
  */
 const junctionNode = (path: string, kind: "all" | "any", children: ReadonlyArray<Node>): Node => {
   const decisive = kind === "any"
-  const test = (state: RulesState, at: number, trace: Trace | undefined): boolean => {
+  const test = (view: View, at: number, trace: Trace | undefined): boolean => {
     for (let i = 0; i < children.length; i++) {
-      if (children[i]!.test(state, at, trace) === decisive) {
+      if (children[i]!.test(view, at, trace) === decisive) {
         trace?.add({ path, kind, held: decisive })
         return decisive
       }
@@ -387,28 +353,31 @@ const junctionNode = (path: string, kind: "all" | "any", children: ReadonlyArray
     return !decisive
   }
   // Moving towards `decisive` takes one child: the earliest child to get there.
-  const towardsDecisive = (state: RulesState, at: number) =>
-    children.reduce((t, child) => Math.min(t, child.flip(state, at, !decisive)), never)
+  const towardsDecisive = (view: View, at: number) => {
+    let t = never
+    for (let i = 0; i < children.length; i++) t = Math.min(t, children[i]!.flip(view, at, !decisive))
+    return t
+  }
   /**
    * Moving away takes every decisive child to leave: not before the last of them leaves.
    * If another has come back by then, the node is still decisive there; go on from that time.
    */
-  const awayFromDecisive = (state: RulesState, at: number) => {
+  const awayFromDecisive = (view: View, at: number) => {
     let t = at
     while (t < never) {
       let last = t
       for (let i = 0; i < children.length; i++) {
         const child = children[i]!
-        if (child.test(state, t, undefined) === decisive) last = Math.max(last, child.flip(state, t, decisive))
+        if (child.test(view, t, undefined) === decisive) last = Math.max(last, child.flip(view, t, decisive))
       }
-      if (last >= never || test(state, last, undefined) !== decisive) return last
+      if (last >= never || test(view, last, undefined) !== decisive) return last
       t = last
     }
     return never
   }
   return {
     test,
-    flip: (state, at, value) => (value === decisive ? awayFromDecisive(state, at) : towardsDecisive(state, at)),
+    flip: (view, at, value) => (value === decisive ? awayFromDecisive(view, at) : towardsDecisive(view, at)),
     canRise: children.some((c) => c.canRise),
     canFall: children.some((c) => c.canFall)
   }
@@ -452,10 +421,11 @@ export class Sharing {
     if (memo === undefined) this.memos.set(key, (memo = { state: undefined, revision: -1, at: NaN, value: false }))
     const shared = memo
     return {
-      test: (state, at, trace) => {
-        if (trace !== undefined) return leaf.test(state, at, trace)
+      test: (view, at, trace) => {
+        if (trace !== undefined) return leaf.test(view, at, trace)
+        const state = view.state
         if (shared.state === state && shared.revision === state.revision && shared.at === at) return shared.value
-        const value = leaf.test(state, at, undefined)
+        const value = leaf.test(view, at, undefined)
         shared.state = state
         shared.revision = state.revision
         shared.at = at
@@ -469,22 +439,29 @@ export class Sharing {
   }
 }
 
+/** What compiling a condition needs from the rule set: shared leaves and the state layout. */
+export interface Context {
+  readonly sharing: Sharing
+  readonly layout: Layout
+}
+
 /** Compiles a condition; `path` names it in explanations (`when.all[1].event`). */
-export const compileNode = (condition: Condition, path: string, sharing: Sharing): Node => {
+export const compileNode = (condition: Condition, path: string, context: Context): Node => {
+  const { layout, sharing } = context
   const kind = kindOf(condition)
   const here = `${path}.${kind}`
-  const child = (c: Condition, at: string) => compileNode(c, at, sharing)
+  const child = (c: Condition, at: string) => compileNode(c, at, context)
   if ("all" in condition) return junctionNode(here, "all", condition.all.map((c, i) => child(c, `${here}[${i}]`)))
   if ("any" in condition) return junctionNode(here, "any", condition.any.map((c, i) => child(c, `${here}[${i}]`)))
   if ("not" in condition) return notNode(here, child(condition.not, here))
-  if ("event" in condition) return sharing.share(condition, eventNode(here, condition.event))
-  if ("sequence" in condition) return sharing.share(condition, sequenceNode(here, condition.sequence))
+  if ("event" in condition) return sharing.share(condition, eventNode(here, condition.event, layout.spec(condition.event)))
+  if ("sequence" in condition) {
+    return sharing.share(condition, sequenceNode(here, condition.sequence, condition.sequence.steps.map((step) => layout.spec(step))))
+  }
   if ("absent" in condition) {
-    const when = condition.absent.after.when
-    return sharing.share(
-      condition,
-      absentNode(here, condition.absent, when === undefined ? undefined : child(when, `${here}.after.when`))
-    )
+    const { after } = condition.absent
+    const when = after.when === undefined ? undefined : child(after.when, `${here}.after.when`)
+    return sharing.share(condition, absentNode(here, condition.absent, layout.spec(condition.absent), layout.spec(after), when))
   }
   return sharing.share(condition, traitNode(here, condition.trait))
 }

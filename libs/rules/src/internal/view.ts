@@ -1,0 +1,146 @@
+/**
+ * What evaluation reads of one user's state, laid out for one compiled rule set (see
+ * `layout.ts`): event columns per name slot, edge memory and timers per rule slot.
+ *
+ * The public fields of `RulesState` stay the source of truth and are written through on
+ * every change, so snapshots, copies and callers always see the current state. The view is
+ * kept on the state object under a symbol and not enumerable, so JSON, `structuredClone`
+ * and spreads leave it behind; a state without one (revived, copied, or last used with
+ * another rule set) gets it rebuilt from the public fields on first use.
+ */
+import type { Mutable, RulesState, StoredEvent } from "../RulesState.js"
+import { notHolding, timerList } from "../RulesState.js"
+import type { TimerRequest } from "../Timer.js"
+import type { Layout, Stream } from "./layout.js"
+import type { Columns } from "./columns.js"
+import { columnsOf, insert, noEvents } from "./columns.js"
+
+const own = <A>(record: Readonly<Record<string, A>>, key: string): A | undefined =>
+  Object.hasOwn(record, key) ? record[key] : undefined
+
+/** `__proto__` is a legal rule id and event name: define it, since assigning it would set the prototype. */
+const put = <A>(record: Record<string, A>, key: string, value: A): void => {
+  if (key === "__proto__") Object.defineProperty(record, key, { value, writable: true, enumerable: true, configurable: true })
+  else record[key] = value
+}
+
+/**
+ * Per rule slot, three numbers: the edge memory, and the pending timer's due time and rule
+ * version (copied, so deciding that a timer stays as it is reads no timer object).
+ */
+const perRule = 3
+const noTimer = Infinity
+
+export class View {
+  constructor(
+    readonly state: Mutable<RulesState>,
+    readonly layout: Layout,
+    /** Per name slot; `noEvents` until the first event of the name is kept. */
+    readonly columns: Array<Columns>,
+    /** Per name slot: the list in `events`. */
+    readonly lists: Array<Array<StoredEvent> | undefined>,
+    /** See `perRule`; rules read by the same event names have adjacent slots. */
+    readonly rules: Float64Array,
+    /** Per rule slot: the rule's entry in `timers`. */
+    readonly timers: Array<TimerRequest | undefined>
+  ) {}
+
+  store(stream: Stream, event: StoredEvent, clock: number): void {
+    let columns = this.columns[stream.slot]!
+    let list = this.lists[stream.slot]
+    if (list === undefined) {
+      const events = this.state.events as Record<string, Array<StoredEvent>>
+      list = this.lists[stream.slot] = []
+      put(events, stream.name, list)
+      columns = this.columns[stream.slot] = []
+    }
+    insert(columns, list, event, stream, clock)
+  }
+
+  /** `edges[ruleId]`, or `notHolding`. */
+  edge(slot: number): number {
+    return this.rules[slot * perRule]!
+  }
+
+  setEdge(slot: number, ruleId: string, until: number): void {
+    this.rules[slot * perRule] = until
+    put(this.state.edges as Record<string, number>, ruleId, until)
+  }
+
+  /** Whether the rule has a timer due before `before`. */
+  dueBefore(slot: number, before: number): boolean {
+    return this.rules[slot * perRule + 1]! < before
+  }
+
+  /** The rule's pending timer; the per-rule numbers say whether there is one, sparing a read of `timers`. */
+  timer(slot: number): TimerRequest | undefined {
+    return this.rules[slot * perRule + 1] === noTimer ? undefined : this.timers[slot]
+  }
+
+  /** Whether the rule's pending timer is due at `dueAt` for this rule version. */
+  pending(slot: number, dueAt: number, version: number): boolean {
+    return this.rules[slot * perRule + 1] === dueAt && this.rules[slot * perRule + 2] === version
+  }
+
+  /** Replaces the rule's timer, if any; the new one goes last, as scheduled. */
+  setTimer(slot: number, timer: TimerRequest): void {
+    this.clearTimer(slot)
+    this.timers[slot] = timer
+    this.rules[slot * perRule + 1] = timer.dueAt
+    this.rules[slot * perRule + 2] = timer.ruleVersion
+    ;(this.state.timers as Array<TimerRequest>).push(timer)
+  }
+
+  clearTimer(slot: number): void {
+    const pending = this.timer(slot)
+    if (pending === undefined) return
+    this.timers[slot] = undefined
+    this.rules[slot * perRule + 1] = noTimer
+    this.rules[slot * perRule + 2] = NaN
+    removeTimer(this.state, pending)
+  }
+}
+
+export const removeTimer = (state: Mutable<RulesState>, timer: TimerRequest): void => {
+  const timers = state.timers as Array<TimerRequest>
+  timers.splice(timers.indexOf(timer), 1)
+}
+
+const viewKey = Symbol("nudge.rules.view")
+
+interface WithView {
+  [viewKey]?: View
+}
+
+const build = (layout: Layout, state: Mutable<RulesState>): View => {
+  state.timers = timerList(state.timers)
+  const lists = layout.streams.map((stream) => own(state.events, stream.name) as Array<StoredEvent> | undefined)
+  const columns = layout.streams.map((stream, slot) => {
+    const list = lists[slot]
+    return list === undefined ? noEvents : columnsOf(list, stream)
+  })
+  const rules = new Float64Array(layout.ruleIds.length * perRule)
+  for (let slot = 0; slot < layout.ruleIds.length; slot++) {
+    rules[slot * perRule] = own(state.edges, layout.ruleIds[slot]!) ?? notHolding
+    rules[slot * perRule + 1] = noTimer
+    rules[slot * perRule + 2] = NaN
+  }
+  const timers = new Array<TimerRequest | undefined>(layout.ruleIds.length).fill(undefined)
+  for (const timer of state.timers) {
+    const slot = layout.ruleSlot(timer.ruleId)
+    if (slot === undefined) continue
+    timers[slot] = timer
+    rules[slot * perRule + 1] = timer.dueAt
+    rules[slot * perRule + 2] = timer.ruleVersion
+  }
+  return new View(state, layout, columns, lists, rules, timers)
+}
+
+/** The state's view for this layout, built on first use. */
+export const viewOf = (layout: Layout, state: RulesState): View => {
+  const kept = (state as WithView)[viewKey]
+  if (kept !== undefined && kept.layout === layout) return kept
+  const view = build(layout, state as Mutable<RulesState>)
+  Object.defineProperty(state, viewKey, { value: view, writable: true, enumerable: false, configurable: true })
+  return view
+}
