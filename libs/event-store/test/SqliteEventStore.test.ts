@@ -1,5 +1,6 @@
 import { assert, describe, it } from "@effect/vitest"
-import { Effect, Layer } from "effect"
+import { Chunk, Effect, Fiber, Layer, Stream } from "effect"
+import { randomUUID } from "node:crypto"
 import * as fs from "node:fs"
 import * as os from "node:os"
 import * as path from "node:path"
@@ -62,6 +63,30 @@ describe("SqliteEventStore durability", () => {
       assert.deepStrictEqual(followed.afterDelete, fresh)
       assert.deepStrictEqual(fresh.map((e) => [e.stream, e.data]), [["user-a", { n: 2, nested: { ok: true } }], ["rules", { n: 4 }]])
     }))
+
+  it.effect("a filtered follower catching up while writers commit sees every matching event once, in order", () =>
+    Effect.gen(function* () {
+      const filename = tempFile()
+      const appended = yield* Effect.scoped(
+        Effect.gen(function* () {
+          const store = yield* EventStore
+          const append = (i: number) =>
+            store.append(i % 3 === 0 ? `other-${i % 7}` : `user-${i % 11}`, [{ id: randomUUID(), type: "E", data: { i } }], "any")
+          yield* Effect.forEach(Array.from({ length: 600 }, (_, i) => i), append, { concurrency: 4, discard: true })
+          const follower = yield* store.subscribeAll({ streamPrefixes: ["user-"], maxCount: 7 }).pipe(
+            Stream.map((e) => (e.data as { i: number }).i),
+            Stream.take(800),
+            Stream.runCollect,
+            Effect.fork
+          )
+          yield* Effect.forEach(Array.from({ length: 600 }, (_, i) => 600 + i), append, { concurrency: 4, discard: true })
+          return Chunk.toReadonlyArray(yield* Fiber.join(follower))
+        }).pipe(Effect.provide(layerAt(filename)))
+      )
+      const matching = Array.from({ length: 1200 }, (_, i) => i).filter((i) => i % 3 !== 0)
+      assert.deepStrictEqual([...appended].sort((a, b) => a - b), matching)
+      assert.strictEqual(new Set(appended).size, 800)
+    }), { timeout: 60_000 })
 
   it.effect("refuses a second process-level owner of the same file", () =>
     Effect.gen(function* () {

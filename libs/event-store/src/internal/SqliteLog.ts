@@ -107,15 +107,19 @@ export const reads = (db: Database.Database): LocalLog.LogReads => {
       return (rows as Array<Row>).map(toRecorded)
     },
     readAll: (after, maxCount, filter) => {
+      // The head first: the writer thread commits while this reads, and a head read after the page could name
+      // positions the page never saw, which the follower would then skip.
+      const allocated = head()
       const prefixes = filter.streamPrefixes ?? []
       const rows = (
         prefixes.length === 0 ? all.all(after, maxCount) : filtered(prefixes.length).all(after, ...prefixes.flatMap((p) => [p.length, p]), maxCount)
       ) as Array<Row>
-      const last = rows.at(-1)
+      const last = rows.at(-1)?.position ?? after
       return {
         events: rows.map(toRecorded),
-        // A short page read to the end: what was allocated after it is gone (deleted), so skip past it.
-        scannedTo: rows.length < maxCount ? head() : last!.position
+        // A short page read to the end: what was allocated up to the head taken before it is gone (deleted), or
+        // matched no filter, so skip past it.
+        scannedTo: rows.length < maxCount && allocated > last ? allocated : last
       }
     },
     head
