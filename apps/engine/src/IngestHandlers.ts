@@ -57,9 +57,12 @@ export const make = (limits: IngestLimits.IngestLimits) =>
       run(ingestor.accept(batch.map((w) => w.event)), {
         onExit: (exit) => {
           appending = false
-          if (Exit.isSuccess(exit)) exit.value.forEach((outcome, i) => reply(response(outcome), batch[i]!.callback))
-          else batch.forEach((w) => reply(Exit.failCause(exit.cause), w.callback))
-          flush()
+          try {
+            if (Exit.isSuccess(exit)) exit.value.forEach((outcome, i) => reply(response(outcome), batch[i]!.callback))
+            else batch.forEach((w) => reply(Exit.failCause(exit.cause), w.callback))
+          } finally {
+            flush()
+          }
         }
       })
     }

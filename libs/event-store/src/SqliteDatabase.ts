@@ -72,6 +72,12 @@ const openReader = (filename: string) =>
 
 export const open = (options: SqliteOptions) =>
   Effect.gen(function* () {
+    if (options.filename === ":memory:") {
+      return yield* new DatabaseUnavailable({
+        filename: options.filename,
+        reason: "the embedded store needs a file: its writer thread and its reader open it separately"
+      })
+    }
     const filename = path.resolve(options.filename)
     yield* lock(filename)
     const writer = yield* SqliteWriter.start({ filename, synchronous: options.synchronous ?? "FULL" })

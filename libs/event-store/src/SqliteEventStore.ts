@@ -18,14 +18,10 @@ export const make = Effect.flatMap(SqliteDatabase, ({ reader, writer }) => {
   return LocalLog.make(tail.reads, {
     appendMany: (requests) => {
       const created = Date.now()
-      return writer
-        .append(
-          requests.map(({ events, expected, stream }) => ({ stream, expected, events: events.map(encode) })),
-          created
-        )
-        .pipe(Effect.tap((results) => tail.appended(requests, results, created)))
+      const encoded = requests.map(({ events, expected, stream }) => ({ stream, expected, events: events.map(encode) }))
+      return writer.append(encoded, created, (results) => tail.appended(requests, encoded, results, created))
     },
-    remove: (stream, expected, status) => writer.remove(stream, expected, status).pipe(Effect.ensuring(Effect.sync(tail.clear)))
+    remove: (stream, expected, status) => writer.remove(stream, expected, status, tail.clear)
   })
 })
 

@@ -33,7 +33,7 @@ describe("SqliteEventStore durability", () => {
       assert.isTrue(reopened.next.events[0]!.position.commit > first.events[0]!.position.commit)
     }))
 
-  it.effect("a follower close to the head reads the same events as a fresh reader of the file, deletes included", () =>
+  it.effect("a follower close to the head reads the same events as a fresh reader of the file, JSON-only values and deletes included", () =>
     Effect.gen(function* () {
       const filename = tempFile()
       const id = (n: number) => `8d1b3a3e-0000-4000-8000-${n.toString().padStart(12, "0")}`
@@ -43,7 +43,11 @@ describe("SqliteEventStore durability", () => {
           yield* store.append("user-a", [{ id: id(1), type: "E", data: { n: 1 } }], "any")
           const from = yield* store.head
           yield* store.appendMany([
-            { stream: "user-a", events: [{ id: id(2), type: "E", data: { n: 2, nested: { ok: true } }, metadata: { m: 1 } }], expected: 0n },
+            {
+              stream: "user-a",
+              events: [{ id: id(2), type: "E", data: { n: 2, nested: { ok: true }, gone: undefined, ratio: Number.NaN }, metadata: { m: 1 } }],
+              expected: 0n
+            },
             { stream: "user-b", events: [{ id: id(3), type: "E", data: { n: 3 } }, { id: id(1), type: "E", data: { n: 1 } }], expected: "any" },
             { stream: "rules", events: [{ id: id(4), type: "R", data: { n: 4 } }], expected: "any" }
           ])
@@ -61,7 +65,7 @@ describe("SqliteEventStore durability", () => {
       assert.deepStrictEqual(followed.users.map((e) => e.id), [id(2), id(3)])
       assert.deepStrictEqual(followed.beforeDelete.filter((e) => e.stream !== "user-b"), fresh)
       assert.deepStrictEqual(followed.afterDelete, fresh)
-      assert.deepStrictEqual(fresh.map((e) => [e.stream, e.data]), [["user-a", { n: 2, nested: { ok: true } }], ["rules", { n: 4 }]])
+      assert.deepStrictEqual(fresh.map((e) => [e.stream, e.data]), [["user-a", { n: 2, nested: { ok: true }, ratio: null }], ["rules", { n: 4 }]])
     }))
 
   it.effect("a filtered follower catching up while writers commit sees every matching event once, in order", () =>

@@ -1,7 +1,39 @@
-import type { AppendRequest, AppendResult, AppendError, RecordedEvent } from "../EventStore.js"
-import type { LogReads, Page } from "./LocalLog.js"
+import type { AppendError, AppendRequest, AppendResult, RecordedEvent } from "../EventStore.js"
+import type { LocalAppend, LogReads, Page } from "./LocalLog.js"
+import type { EncodedEvent } from "./SqliteLog.js"
 
 const Capacity = 32_768
+
+/**
+ * Whether a value reads back from JSON as itself: plain objects and arrays
+ * of strings, finite numbers, booleans and null. Anything else (undefined
+ * members, NaN, class instances) changes on the way through the database,
+ * and a follower must see what a reader of the database sees.
+ */
+const survivesJson = (value: unknown): boolean => {
+  switch (typeof value) {
+    case "string":
+    case "boolean":
+      return true
+    case "number":
+      return Number.isFinite(value)
+    case "object": {
+      if (value === null) return true
+      if (Array.isArray(value)) {
+        for (let i = 0; i < value.length; i++) if (!(i in value) || !survivesJson(value[i])) return false
+        return true
+      }
+      const proto = Object.getPrototypeOf(value)
+      if (proto !== Object.prototype && proto !== null) return false
+      for (const key in value) if (!survivesJson((value as Record<string, unknown>)[key])) return false
+      return true
+    }
+    default:
+      return false
+  }
+}
+
+const asStored = (value: unknown, json: string | null) => (json === null ? null : survivesJson(value) ? value : JSON.parse(json))
 
 /**
  * The last events this process appended, in log order, as the objects it
@@ -42,7 +74,7 @@ export const make = (database: LogReads) => {
   }
 
   const readAll: LogReads["readAll"] = (after, maxCount, filter): Page => {
-    const start = startAfter(after)
+    const start = maxCount > 0 ? startAfter(after) : undefined
     if (start === undefined) return database.readAll(after, maxCount, filter)
     const prefixes = filter.streamPrefixes
     const found: Array<RecordedEvent> = []
@@ -56,22 +88,32 @@ export const make = (database: LogReads) => {
 
   return {
     reads: { ...database, readAll } satisfies LogReads,
-    /** Records what a batch appended, in the order the writer gave positions. */
-    appended: (requests: ReadonlyArray<AppendRequest>, results: ReadonlyArray<AppendResult | AppendError>, created: number) => {
+    /**
+     * Records what a batch appended, in the order the writer gave positions:
+     * the objects appended where they read back from JSON as themselves,
+     * else what the database holds.
+     */
+    appended: (
+      requests: ReadonlyArray<AppendRequest>,
+      encoded: ReadonlyArray<LocalAppend<EncodedEvent>>,
+      results: ReadonlyArray<AppendResult | AppendError>,
+      created: number
+    ) => {
       results.forEach((result, r) => {
         if ("_tag" in result) return
         const { events: proposed, stream } = requests[r]!
         result.events.forEach((e, i) => {
           if (e.duplicate) return
           const event = proposed[i]!
+          const stored = encoded[r]!.events[i]!
           add({
             id: e.id,
             stream,
             type: event.type,
             revision: e.revision,
             position: e.position,
-            data: event.data,
-            metadata: event.metadata ?? null,
+            data: asStored(event.data, stored.data),
+            metadata: asStored(event.metadata, stored.metadata),
             created
           })
         })
