@@ -30,8 +30,8 @@ const settings = {
   latencyDrainS: num("BENCH_LATENCY_DRAIN_S", 5),
   lowRate: num("BENCH_LOW_RATE", 200),
   ingestWindowS: num("BENCH_INGEST_WINDOW_S", 30),
-  drainTimeoutS: num("BENCH_DRAIN_TIMEOUT_S", 30),
-  maxSeconds: num("BENCH_MAX_S", 270)
+  drainTimeoutS: num("BENCH_DRAIN_TIMEOUT_S", 120),
+  maxSeconds: num("BENCH_MAX_S", 600)
 }
 const phases = (process.env.BENCH_PHASES ?? "latency,throughput").split(",").map((m) => m.trim())
 const modes = (process.env.BENCH_MODES ?? "embedded,redis").split(",").map((m) => m.trim()).filter((m) => m !== "")
