@@ -2,6 +2,7 @@ import { TriggerEvent, UserEvent } from "@nudge/domain"
 import {
   type AppendRequest,
   EventStore,
+  type ProposedEvent,
   type RecordedEvent,
   type StoreUnavailable,
   type StreamDeleted
@@ -100,13 +101,28 @@ export const layer = (options: ActorOptions = defaults) =>
       const snapshotEntries = (users: Iterable<UserState>) =>
         Array.from(users, (u) => [snapshotKey(u.userId), JSON.stringify(u)] as const)
 
-      /** Replays a user's inputs after its snapshot (stored JSON, if any), deciding what is not yet stored. */
-      const activate = (userId: string, snapshot: string | undefined, rules: ActiveRules) =>
+      /**
+       * Replays a user's inputs after its snapshot (stored JSON, if any), deciding what is not yet stored.
+       *
+       * Activations are frequent (users beyond the live bound) and each stream read costs tens of microseconds,
+       * so an activation `inHand` (the user's events of the chunk being decided) reads neither stream when the
+       * snapshot ends right before them: the inputs after the snapshot are then exactly those in hand, and the
+       * decisions stored after it are none, since a snapshot is written after the decisions it counts. Should one
+       * have been lost (a crash), the next append, made with the snapshot's revision, fails and `recover` reads
+       * everything.
+       */
+      const activate = (
+        userId: string,
+        snapshot: string | undefined,
+        rules: ActiveRules,
+        inHand: ReadonlyArray<RecordedEvent> = []
+      ) =>
         Effect.gen(function* () {
           const saved = snapshot === undefined ? undefined : (JSON.parse(snapshot) as UserState)
           const base = saved === undefined ? empty(userId) : { ...saved, rules: RulesState.revive(saved.rules) }
-          const triggerTail = yield* store.read(TriggerEvent.streamOf(userId), { from: BigInt(base.triggerRevision + 1) })
-          const userTail = yield* store.read(UserEvent.streamOf(userId), { from: BigInt(base.userRevision + 1) })
+          const continues = saved !== undefined && inHand.length > 0 && Number(inHand[0]!.revision) === base.userRevision + 1
+          const triggerTail = continues ? [] : yield* store.read(TriggerEvent.streamOf(userId), { from: BigInt(base.triggerRevision + 1) })
+          const userTail = continues ? inHand : yield* store.read(UserEvent.streamOf(userId), { from: BigInt(base.userRevision + 1) })
           const stored = new Set(triggerTail.map((e) => e.id))
           const last = triggerTail.at(-1)
           let current: UserState = { ...base, triggerRevision: last === undefined ? base.triggerRevision : Number(last.revision) }
@@ -123,11 +139,23 @@ export const layer = (options: ActorOptions = defaults) =>
           return { state: current, decisions, cancelled, replayed: userTail.length }
         })
 
-      const appendRequest = (s: UserState, decisions: ReadonlyArray<TriggerEvent.TriggerEvent>): AppendRequest => ({
-        stream: TriggerEvent.streamOf(s.userId),
-        events: decisions.map((d) => ({ id: TriggerEvent.eventIdOf(d), ...TriggerEvent.encode(d) })),
-        expected: s.triggerRevision < 0 ? "no_stream" : BigInt(s.triggerRevision)
-      })
+      /**
+       * One event per decision id: the rules can name the same cause for two deadlines of one rule (an absence
+       * timer rescheduled from a timer keeps the first anchor's id), and two events with one id in an append would
+       * fail the whole commit, every user's decisions with it, again on every retry.
+       */
+      const appendRequest = (s: UserState, decisions: ReadonlyArray<TriggerEvent.TriggerEvent>): AppendRequest => {
+        const events = new Map<string, ProposedEvent>()
+        for (const d of decisions) {
+          const id = TriggerEvent.eventIdOf(d)
+          if (!events.has(id)) events.set(id, { id, ...TriggerEvent.encode(d) })
+        }
+        return {
+          stream: TriggerEvent.streamOf(s.userId),
+          events: [...events.values()],
+          expected: s.triggerRevision < 0 ? "no_stream" : BigInt(s.triggerRevision)
+        }
+      }
 
       const timerEntries = (decisions: ReadonlyArray<TriggerEvent.TriggerEvent>) =>
         decisions.flatMap((d) =>
@@ -219,7 +247,7 @@ export const layer = (options: ActorOptions = defaults) =>
               entry = { state: empty(userId), sinceSnapshot: 0 }
             } else if (entry === undefined) {
               const raw = snapshots.get(snapshotKey(userId))
-              const activated = yield* activate(userId, raw, rules)
+              const activated = yield* activate(userId, raw, rules, userEvents)
               entry = { state: activated.state, sinceSnapshot: activated.replayed }
               decisions = activated.decisions
               cancelled.push(...activated.cancelled.map((t) => timerKey(userId, t)))
