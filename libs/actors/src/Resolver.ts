@@ -31,7 +31,7 @@ export const resolve = (rules: ActiveRules, state: UserState, matches: ReadonlyA
   for (const match of ordered) {
     const rule = rules.compiled.byId.get(match.ruleId)!
     const base = {
-      firingId: TriggerEvent.firingIdOf(match.ruleId, match.ruleVersion, state.userId, match.causeEventId),
+      firingId: TriggerEvent.firingIdOf(match.ruleId, match.ruleVersion, state.userId, match.key),
       userId: state.userId,
       ruleId: match.ruleId,
       ruleVersion: match.ruleVersion,

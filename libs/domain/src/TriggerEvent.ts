@@ -64,9 +64,12 @@ export const streamPrefix = "trigger-"
 
 const Namespace = "0f7c5a52-3f0e-4d3e-8a55-2d4f1b6c9e10"
 
-/** A firing's id: the same rule version, user and cause always give the same id. */
-export const firingIdOf = (ruleId: string, ruleVersion: number, userId: string, causeEventId: string) =>
-  uuidV5(Namespace, `firing|${ruleId}|${ruleVersion}|${userId}|${causeEventId}`)
+/**
+ * A firing's id: the same rule version, user and match key (the rules library's `Match.key`,
+ * unique per match of a rule) always give the same id, so a retry never fires twice.
+ */
+export const firingIdOf = (ruleId: string, ruleVersion: number, userId: string, matchKey: string) =>
+  uuidV5(Namespace, `firing|${ruleId}|${ruleVersion}|${userId}|${matchKey}`)
 
 /** The stored event id of a decision: one per firing id and kind, one per timer. */
 export const eventIdOf = (event: TriggerEvent): string =>

@@ -33,7 +33,15 @@ export interface Match {
   readonly consent: string | undefined
   /** Event time of the decision: the event's time, or a timer's due time. */
   readonly at: number
+  /** The event decided, or for a timer the event whose evaluation asked for it. */
   readonly causeEventId: string
+  /**
+   * Unique among the matches of this rule for this user, and the same on every replay: the
+   * event's id, or for a timer its anchor and due time. One event causes at most one match
+   * of a rule, while one anchor can ask for several timers in turn (a rule that falls and
+   * rises again by time alone), so the cause alone does not identify a match.
+   */
+  readonly key: string
   readonly explanation: Explanation
 }
 
@@ -74,7 +82,12 @@ class Collector {
   }
 }
 
-const match = (rule: CompiledRule, view: View, at: number, causeEventId: string): Match => {
+interface Cause {
+  readonly eventId: string
+  readonly key: string
+}
+
+const match = (rule: CompiledRule, view: View, at: number, cause: Cause): Match => {
   const trace = new Trace()
   rule.condition.test(view, at, trace)
   return {
@@ -87,7 +100,8 @@ const match = (rule: CompiledRule, view: View, at: number, causeEventId: string)
     caps: rule.caps,
     consent: rule.consent,
     at,
-    causeEventId,
+    causeEventId: cause.eventId,
+    key: cause.key,
     explanation: trace.explain(at)
   }
 }
@@ -109,11 +123,11 @@ const schedule = (rule: CompiledRule, view: View, dueAt: number, anchorEventId: 
  * when the condition will stop being true and, if time alone can make it true again,
  * asks for a timer at that moment.
  */
-const decide = (rule: CompiledRule, view: View, at: number, causeEventId: string, out: Collector): void => {
+const decide = (rule: CompiledRule, view: View, at: number, cause: Cause, out: Collector): void => {
   const node = rule.condition
   const value = node.test(view, at, undefined)
   const trueUntil = view.edge(rule.slot)
-  if (value && !(trueUntil !== notHolding && trueUntil >= at)) out.match(match(rule, view, at, causeEventId))
+  if (value && !(trueUntil !== notHolding && trueUntil >= at)) out.match(match(rule, view, at, cause))
   let rise = never
   if (value) {
     const fall = node.canFall ? node.flip(view, at, true) : never
@@ -123,13 +137,13 @@ const decide = (rule: CompiledRule, view: View, at: number, causeEventId: string
     if (trueUntil !== notHolding) view.setEdge(rule.slot, rule.id, notHolding)
     if (node.canRise) rise = node.flip(view, at, false)
   }
-  if (node.canRise) schedule(rule, view, rise, causeEventId, out)
+  if (node.canRise) schedule(rule, view, rise, cause.eventId, out)
 }
 
 const decideTimer = (rule: CompiledRule, view: View, timer: TimerRequest, out: Collector) => {
   view.clearTimer(rule.slot)
   if (timer.dueAt > view.state.clock) view.state.clock = timer.dueAt
-  decide(rule, view, timer.dueAt, timer.anchorEventId, out)
+  decide(rule, view, timer.dueAt, { eventId: timer.anchorEventId, key: `${timer.anchorEventId}@${timer.dueAt}` }, out)
 }
 
 /** Decides the rule's pending timers due before `before`, so a timer delivered late is not lost. */
@@ -154,10 +168,11 @@ export const observe = (compiled: CompiledRuleSet, state: RulesState, event: Eve
   const stream = compiled.layout.stream(event.name)
   if (stream !== undefined) view.store(stream, toStored(event, stream.requirement.properties), next.clock)
   const late = event.occurredAt < next.clock
+  const cause: Cause = { eventId: event.id, key: event.id }
   for (let i = 0; i < rules.length; i++) {
     // A late event can still cancel a timer that is due but not yet delivered: decide that first.
     if (late) catchUp(rules[i]!, view, next.clock, out)
-    decide(rules[i]!, view, next.clock, event.id, out)
+    decide(rules[i]!, view, next.clock, cause, out)
   }
   return out.outcome(next)
 }

@@ -131,9 +131,13 @@ const drive = (
 ) => {
   let state = RulesState.make()
   const decided: Array<string> = []
+  const keys: Array<string> = []
   const record = (outcome: Evaluation.Outcome) => {
     state = outcome.state
-    for (const m of outcome.matches) decided.push(`${m.ruleId}@${m.at} by ${m.causeEventId}: ${JSON.stringify(m.explanation)}`)
+    for (const m of outcome.matches) {
+      decided.push(`${m.ruleId}@${m.at} by ${m.causeEventId}: ${JSON.stringify(m.explanation)}`)
+      keys.push(`${m.ruleId} ${m.key}`)
+    }
     for (const t of outcome.timers) decided.push(`timer ${t.ruleId}@${t.dueAt}`)
     for (const t of outcome.cancelled) decided.push(`cancel ${t.ruleId}@${t.dueAt}`)
   }
@@ -143,7 +147,7 @@ const drive = (
     for (const timer of due) record(Evaluation.timerDue(pick(step), state, timer))
     record(Evaluation.observe(pick(step), state, event))
   })
-  return { decided, state: JSON.parse(JSON.stringify(state)) }
+  return { decided, keys, state: JSON.parse(JSON.stringify(state)) }
 }
 
 describe("state kept between calls", () => {
@@ -160,6 +164,38 @@ describe("state kept between calls", () => {
       }),
       { numRuns: 500 }
     )
+  })
+})
+
+describe("match keys", () => {
+  it("never repeat for a rule, though one anchor can ask for several timers in turn", () => {
+    fc.assert(
+      fc.property(ruleSet, history, (set, events) => {
+        const { keys } = drive(events, () => Compiler.compile(set), (state) => state)
+        assert.strictEqual(new Set(keys).size, keys.length, keys.join(", "))
+      }),
+      { numRuns: 1000 }
+    )
+  })
+
+  it("differ for two rises a timer decision asks for (fall and rise again by time alone)", () => {
+    const compiled = Compiler.compile({
+      rules: [{
+        id: "r", version: 1, name: "r", priority: 0, cooldown: 0, action: { journey: "r" },
+        when: {
+          any: [
+            { all: [{ absent: { name: "P", within: 10, after: { name: "A" } } }, { event: { name: "A", within: 20 } }] },
+            { not: { event: { name: "X", within: 50 } } }
+          ]
+        }
+      }]
+    })
+    const { keys } = drive(
+      [{ id: "a", name: "A", occurredAt: 0, properties: {} }, { id: "x", name: "X", occurredAt: 1, properties: {} }, { id: "y", name: "Z", occurredAt: 30, properties: {} }, { id: "z", name: "Z", occurredAt: 100, properties: {} }],
+      () => compiled,
+      (state) => state
+    )
+    assert.deepStrictEqual(keys, ["r a", "r x@10", "r x@51"])
   })
 })
 
