@@ -263,8 +263,8 @@ export const layer = (options: ActorOptions = defaults) =>
               if (input === undefined) continue
               const decided = UserDecider.decide(rules, current, input)
               current = decided.state
-              decisions.push(...decided.decisions)
-              cancelled.push(...decided.cancelled.map((t) => timerKey(userId, t)))
+              if (decided.decisions.length > 0) decisions.push(...decided.decisions)
+              for (const t of decided.cancelled) cancelled.push(timerKey(userId, t))
               inputs += 1
             }
             entry.state = current

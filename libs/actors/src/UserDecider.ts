@@ -20,6 +20,7 @@ export interface Decided {
 /** How long a firing stays open to retraction: as long as late events are still decided exactly. */
 const retractableMs = 6 * 60 * 60 * 1000
 const maxRecent = 64
+const none: ReadonlyArray<never> = []
 
 const scheduled = (userId: string, timers: ReadonlyArray<Timer.TimerRequest>) =>
   timers.map((t) => new TriggerEvent.TimerScheduled({ userId, ...t }, true))
@@ -54,7 +55,11 @@ const retractions = (
   return { recent: kept, retracted }
 }
 
-const afterOutcome = (rules: ActiveRules, state: UserState, outcome: Evaluation.Outcome) => {
+const afterOutcome = (rules: ActiveRules, state: UserState, outcome: Evaluation.Outcome): Decided => {
+  // Most events match nothing: they only move the state on.
+  if (outcome.matches.length === 0 && outcome.timers.length === 0) {
+    return { state: { ...state, rules: outcome.state }, decisions: none, cancelled: outcome.cancelled }
+  }
   const resolved = resolve(rules, { ...state, rules: outcome.state }, outcome.matches)
   return {
     state: resolved.state,
@@ -100,8 +105,8 @@ export const decide = (rules: ActiveRules, state: UserState, input: Input): Deci
       return { ...decided, state: forget(decided.state) }
     }
     case "Identified":
-      return { state: { ...next, rules: RulesState.identify(next.rules, event.traits) }, decisions: [], cancelled: [] }
+      return { state: { ...next, rules: RulesState.identify(next.rules, event.traits) }, decisions: none, cancelled: none }
     case "ConsentChanged":
-      return { state: { ...next, consent: { ...next.consent, [event.category]: event.granted } }, decisions: [], cancelled: [] }
+      return { state: { ...next, consent: { ...next.consent, [event.category]: event.granted } }, decisions: none, cancelled: none }
   }
 }
