@@ -1,9 +1,9 @@
 import { RuleSetPublished, UserEvent } from "@nudge/domain"
 import { EventStore, Position, type RecordedEvent } from "@nudge/event-store"
-import { StateStore } from "@nudge/state"
-import { Chunk, Effect, Either, Stream } from "effect"
+import { StateStore, type StateUnavailable, TimerStore } from "@nudge/state"
+import { Chunk, Effect, Either, Fiber, Stream } from "effect"
 import * as ActiveRules from "./ActiveRules.js"
-import { UserActors } from "./UserActors.js"
+import { combine, type Derived, UserActors } from "./UserActors.js"
 
 export const checkpointKey = "checkpoint:actors"
 const pageSize = 2048
@@ -22,20 +22,32 @@ const rulesOf = (e: RecordedEvent) => {
  * and hands user events to their actors; a published rule set takes effect
  * exactly at its place in the log. The checkpoint moves only after every
  * decision of a chunk is stored, and decisions have deterministic ids, so a
- * restart redoes at most one chunk and doubles nothing.
+ * restart redoes what the checkpoint had not reached and doubles nothing.
+ *
+ * What a chunk leaves to write (snapshots, the firing index) is written with
+ * its checkpoint while the next chunk is decided, so the database thread and
+ * this one work side by side; one such write is in flight at a time, in
+ * order, and a failed one stops the router like any failure. Until it lands,
+ * a user it passivates reactivates from its older snapshot and the log, which
+ * decide the same.
  */
 export const run = Effect.gen(function* () {
   const store = yield* EventStore
   const state = yield* StateStore
   const actors = yield* UserActors
+  const timers = yield* TimerStore
   const saved = (yield* state.get([checkpointKey])).get(checkpointKey)
   const checkpoint = saved === undefined ? Position.start : (Position.parse(saved) ?? Position.start)
   const published = yield* store.read(RuleSetPublished.stream)
   const inForce = published.filter((e) => Position.compare(e.position, checkpoint) <= 0).at(-1)
   if (inForce !== undefined) yield* actors.setRules(rulesOf(inForce) ?? ActiveRules.none)
 
+  let writing: Fiber.Fiber<void, StateUnavailable> | undefined
+  const written = Effect.suspend(() => (writing === undefined ? Effect.void : Fiber.join(writing)))
+
   const handleChunk = (chunk: Chunk.Chunk<RecordedEvent>) =>
     Effect.gen(function* () {
+      const derived: Array<Derived> = []
       let pending: Array<RecordedEvent> = []
       for (const e of chunk) {
         if (e.stream.startsWith(UserEvent.streamPrefix)) {
@@ -44,13 +56,19 @@ export const run = Effect.gen(function* () {
         }
         const rules = rulesOf(e)
         if (rules === undefined) continue
-        yield* actors.handle(pending)
+        derived.push(yield* actors.decide(pending))
         pending = []
         yield* actors.setRules(rules)
       }
-      yield* actors.handle(pending)
+      derived.push(yield* actors.decide(pending))
+      const { cancelledTimers, state: entries } = combine(derived)
+      // Not deferred: the next chunk may schedule a timer under a key cancelled here, and must find it gone first.
+      yield* timers.remove(cancelledTimers)
+      yield* written
       const last = Chunk.last(chunk)
-      if (last._tag === "Some") yield* state.set([[checkpointKey, Position.format(last.value.position)]])
+      writing = yield* Effect.fork(
+        state.set(last._tag === "Some" ? [...entries, [checkpointKey, Position.format(last.value.position)]] : entries)
+      )
       // A small chunk means the router is live: let the next few commits gather, since each chunk has a fixed cost.
       if (chunk.length < coalesceBelow) yield* Effect.sleep(coalesceMs)
     })
@@ -58,4 +76,5 @@ export const run = Effect.gen(function* () {
   yield* store
     .subscribeAll({ after: checkpoint, streamPrefixes: [UserEvent.streamPrefix, RuleSetPublished.stream], maxCount: pageSize })
     .pipe(Stream.runForEachChunk(handleChunk))
+  yield* written
 })

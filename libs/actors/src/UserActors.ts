@@ -40,6 +40,23 @@ interface Live {
   sinceSnapshot: number
 }
 
+/**
+ * What deciding leaves to write once its decisions are stored: snapshots, the firing
+ * index and timers no longer needed. All of it can be rebuilt from the log, so a caller
+ * may write it while the next inputs are decided (see the router).
+ */
+export interface Derived {
+  readonly state: ReadonlyArray<readonly [string, string]>
+  readonly cancelledTimers: ReadonlyArray<string>
+}
+
+export const nothingDerived: Derived = { state: [], cancelledTimers: [] }
+
+export const combine = (parts: ReadonlyArray<Derived>): Derived =>
+  parts.length === 1
+    ? parts[0]!
+    : { state: parts.flatMap((p) => p.state), cancelledTimers: parts.flatMap((p) => p.cancelledTimers) }
+
 export const snapshotKey = (userId: string) => `snapshot:${userId}`
 export const firingKey = (firingId: string) => `firing:${firingId}`
 
@@ -79,6 +96,8 @@ export class UserActors extends Context.Tag("@nudge/actors/UserActors")<
   UserActors,
   {
     /** Inputs from `user-` streams in global order; resolves when every decision they cause is stored. */
+    readonly decide: (events: ReadonlyArray<RecordedEvent>) => Effect.Effect<Derived, ActorError>
+    /** `decide`, then write what it left. */
     readonly handle: (events: ReadonlyArray<RecordedEvent>) => Effect.Effect<void, ActorError>
     readonly setRules: (rules: ActiveRules) => Effect.Effect<void>
     /** Snapshots every live user (at shutdown). */
@@ -174,16 +193,16 @@ export const layer = (options: ActorOptions = defaults) =>
       const indexEntries = (decisions: ReadonlyArray<TriggerEvent.TriggerEvent>) =>
         decisions.flatMap((d) => (d._tag === "TriggerFired" || d._tag === "TriggerSuppressed" ? [[firingKey(d.firingId), d.userId] as const] : []))
 
-      const passivate = (live: Map<string, Live>) =>
-        Effect.gen(function* () {
-          const evicted: Array<UserState> = []
-          for (const entry of live.values()) {
-            if (live.size - evicted.length <= livePerPartition) break
-            evicted.push(entry.state)
-          }
-          for (const s of evicted) live.delete(s.userId)
-          if (evicted.length > 0) yield* state.set(snapshotEntries(evicted))
-        })
+      /** Drops the least recently used users beyond the bound; their snapshots are for the caller to write. */
+      const passivate = (live: Map<string, Live>) => {
+        const evicted: Array<UserState> = []
+        for (const entry of live.values()) {
+          if (live.size - evicted.length <= livePerPartition) break
+          evicted.push(entry.state)
+        }
+        for (const s of evicted) live.delete(s.userId)
+        return evicted
+      }
 
       /**
        * Rebuilds a user from its snapshot and both streams, storing what the
@@ -297,23 +316,30 @@ export const layer = (options: ActorOptions = defaults) =>
               snapshotsDue.push(entry.state)
             }
           }
-          yield* state.set([...snapshotEntries(snapshotsDue), ...indexEntries([...allDecisions, ...recovered])])
-          yield* timers.remove(cancelled)
-          yield* passivate(live)
+          const derived: Derived = {
+            state: [...snapshotEntries([...snapshotsDue, ...passivate(live)]), ...indexEntries([...allDecisions, ...recovered])],
+            cancelledTimers: cancelled
+          }
+          return derived
+        })
+
+      const decide = (events: ReadonlyArray<RecordedEvent>) =>
+        Effect.gen(function* () {
+          const rules = yield* Ref.get(rulesRef)
+          const split = partitions.map(() => [] as Array<RecordedEvent>)
+          for (const e of events) split[hash(e.stream) % partitions.length]!.push(e)
+          const parts = yield* Effect.forEach(
+            split,
+            (part, i) => (part.length === 0 ? Effect.succeed(nothingDerived) : runPartition(partitions[i]!, part, rules)),
+            { concurrency: "unbounded" }
+          )
+          return combine(parts)
         })
 
       return {
+        decide,
         handle: (events) =>
-          Effect.gen(function* () {
-            const rules = yield* Ref.get(rulesRef)
-            const split = partitions.map(() => [] as Array<RecordedEvent>)
-            for (const e of events) split[hash(e.stream) % partitions.length]!.push(e)
-            yield* Effect.forEach(
-              split,
-              (part, i) => (part.length === 0 ? Effect.void : runPartition(partitions[i]!, part, rules)),
-              { concurrency: "unbounded", discard: true }
-            )
-          }),
+          Effect.flatMap(decide(events), (derived) => Effect.zipRight(state.set(derived.state), timers.remove(derived.cancelledTimers))),
         setRules: (rules) => Ref.set(rulesRef, rules),
         passivateAll: Effect.suspend(() => state.set(snapshotEntries(partitions.flatMap((p) => [...p.values()].map((l) => l.state))))),
         liveUsers: Effect.sync(() => partitions.reduce((n, p) => n + p.size, 0))
