@@ -56,7 +56,7 @@ export const layerSqlite = Layer.effectContext(
     const write = <A>(items: ReadonlyArray<A>, sql: string, params: (item: A) => ReadonlyArray<unknown>) =>
       items.length === 0
         ? Effect.void
-        : writer.run(items.map((item) => ({ sql, params: params(item) })), { durable: false }).pipe(Effect.mapError(unavailable))
+        : writer.run([{ sql, rows: items.map(params) }], { durable: false }).pipe(Effect.mapError(unavailable))
     const state = StateStore.of({
       get: (keys) =>
         attempt(() => {

@@ -9,10 +9,14 @@ export interface WriterConfig {
   readonly synchronous: "FULL" | "NORMAL"
 }
 
+/**
+ * One SQL text, run once per row of parameters: a batch of thousands of rows
+ * sends (and the writer thread looks up) its text once.
+ */
 export interface Statement {
   readonly sql: string
-  /** Without parameters, `sql` may hold several statements (a schema). */
-  readonly params?: ReadonlyArray<unknown>
+  /** Without rows, `sql` runs once as it is, and may hold several statements (a schema). */
+  readonly rows?: ReadonlyArray<ReadonlyArray<unknown>>
 }
 
 export type WriterRequest =

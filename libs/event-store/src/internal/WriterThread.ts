@@ -34,7 +34,11 @@ const serve = (db: Database.Database) => {
     if (s === undefined) statements.set(sql, (s = db.prepare(sql)))
     return s
   }
-  const runOne = ({ params, sql }: Statement) => (params === undefined ? void db.exec(sql) : void statement(sql).run(...params))
+  const runOne = ({ rows, sql }: Statement) => {
+    if (rows === undefined) return void db.exec(sql)
+    const prepared = statement(sql)
+    for (const params of rows) prepared.run(...params)
+  }
   /**
    * Derived state can be rebuilt from the log, so its commits skip the
    * fsync: the next durable commit syncs the WAL, and these frames with it,
