@@ -58,6 +58,16 @@ describe("RulesState", () => {
     assert.deepStrictEqual([outcome.matches, outcome.timers, outcome.cancelled], [[], [], []])
   })
 
+  it("builds every state with the same fields in the same order, so they share one hidden class", () => {
+    const fresh = RulesState.make()
+    const identified = RulesState.identify(fresh, { plan: "pro" })
+    const revived = RulesState.revive(JSON.parse(JSON.stringify(identified)))
+    for (const state of [identified, revived]) {
+      assert.deepStrictEqual(Object.keys(state), Object.keys(fresh))
+      assert.deepStrictEqual(Object.keys(state.facts), Object.keys(fresh.facts))
+    }
+  })
+
   it("merges traits, null clears one", () => {
     const state = RulesState.identify(RulesState.identify(RulesState.make(), { plan: "pro", seats: 3 }), { seats: null, tz: "Europe/Paris" })
     assert.deepStrictEqual(state.traits, { plan: "pro", tz: "Europe/Paris" })
