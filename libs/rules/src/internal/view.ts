@@ -29,10 +29,11 @@ const put = <A>(record: Record<string, A>, key: string, value: A): void => {
 }
 
 /**
- * Per rule slot, three numbers: the edge memory, and the pending timer's due time and rule
- * version (copied, so deciding that a timer stays as it is reads no timer object).
+ * Per rule slot, four numbers: the edge memory, the pending timer's due time and rule
+ * version (copied, so deciding that a timer stays as it is reads no timer object), and 1
+ * once the rule was decided through this view.
  */
-const perRule = 3
+const perRule = 4
 const noTimer = Infinity
 
 export class View {
@@ -49,7 +50,8 @@ export class View {
     readonly timers: Array<TimerRequest | undefined>
   ) {}
 
-  store(stream: Stream, event: StoredEvent, clock: number): void {
+  /** Keeps the event; returns its offset in the name's columns, or -1 (see `insert`). */
+  store(stream: Stream, event: StoredEvent, clock: number): number {
     let columns = this.columns[stream.slot]!
     let list = this.lists[stream.slot]
     if (list === undefined) {
@@ -58,7 +60,7 @@ export class View {
       put(events, stream.name, list)
       columns = this.columns[stream.slot] = []
     }
-    insert(columns, list, event, stream, clock)
+    return insert(columns, list, event, stream, clock)
   }
 
   /** `edges[ruleId]`, or `notHolding`. */
@@ -71,9 +73,28 @@ export class View {
     put(this.state.edges as Record<string, number>, ruleId, until)
   }
 
+  /**
+   * Whether the rule's last decision was made through this view, so on the state as it is
+   * but for events since. A view is built afresh after anything else changed the state
+   * (`identify` returns a new object, snapshots are revived), and then every rule counts
+   * as undecided.
+   */
+  decided(slot: number): boolean {
+    return this.rules[slot * perRule + 3] === 1
+  }
+
+  setDecided(slot: number): void {
+    this.rules[slot * perRule + 3] = 1
+  }
+
   /** Whether the rule has a timer due before `before`. */
   dueBefore(slot: number, before: number): boolean {
     return this.rules[slot * perRule + 1]! < before
+  }
+
+  /** Whether the rule has a timer due at or before `at`. */
+  dueBy(slot: number, at: number): boolean {
+    return this.rules[slot * perRule + 1]! <= at
   }
 
   /** The rule's pending timer; the per-rule numbers say whether there is one, sparing a read of `timers`. */
