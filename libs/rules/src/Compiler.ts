@@ -7,6 +7,7 @@ import type { Condition, EventSpec } from "./Condition.js"
 import type { Predicates } from "./Predicate.js"
 import type { Action, Cap, Rule, RuleSet } from "./RuleSet.js"
 import { Layout } from "./internal/layout.js"
+import type { Wake } from "./internal/wake.js"
 import type { Context, DerivedFact, Node } from "./internal/node.js"
 import { compileNode, isDerivedFact, Sharing } from "./internal/node.js"
 import type { EventRequirement } from "./RulesState.js"
@@ -44,6 +45,8 @@ export interface CompiledRuleSet {
   readonly index: ReadonlyMap<string, ReadonlyArray<CompiledRule>>
   /** Rules that read a fact every event changes (`lastSeenAt`, `firstSeenAt`). */
   readonly everyEvent: ReadonlyArray<CompiledRule>
+  /** Per name in `index`, aligned with its rules: which events of the name can change each rule. */
+  readonly wakes: ReadonlyMap<string, ReadonlyArray<Wake>>
   readonly requirements: Requirements
   /** Where evaluation finds what the rules read in a user's state. */
   readonly layout: Layout
@@ -60,19 +63,23 @@ interface Reads {
   readonly names: Set<string>
   readonly facts: Set<DerivedFact>
   readonly traits: Set<string>
-  /** Per name: look-back, property keys, largest count threshold, property filters. */
-  readonly events: Map<string, { windowMs: number; properties: Set<string>; maxCount: number; wheres: Array<Predicates> }>
+  /** Per name: look-back, property keys, largest count threshold, property filters, whether some spec has none. */
+  readonly events: Map<
+    string,
+    { windowMs: number; properties: Set<string>; maxCount: number; wheres: Array<Predicates>; unfiltered: boolean }
+  >
 }
 
 const emptyReads = (): Reads => ({ names: new Set(), facts: new Set(), traits: new Set(), events: new Map() })
 
 const readEvent = (reads: Reads, spec: EventSpec, lookBack: number, maxCount = 0) => {
   reads.names.add(spec.name)
-  const entry = reads.events.get(spec.name) ?? { windowMs: 0, properties: new Set<string>(), maxCount: 0, wheres: [] }
+  const entry = reads.events.get(spec.name) ?? { windowMs: 0, properties: new Set<string>(), maxCount: 0, wheres: [], unfiltered: false }
   entry.windowMs = Math.max(entry.windowMs, lookBack)
   entry.maxCount = Math.max(entry.maxCount, maxCount)
   for (const key of Object.keys(spec.where ?? {})) entry.properties.add(key.split(".")[0]!)
   if (spec.where !== undefined) entry.wheres.push(spec.where)
+  else entry.unfiltered = true
   reads.events.set(spec.name, entry)
 }
 
@@ -145,7 +152,7 @@ export const compile = (ruleSet: RuleSet, options: Options = {}): CompiledRuleSe
     collect(rule.when, 0, own)
     const changedBy = factsChangedBy(own.facts)
     if (changedBy.sessions) own.names.add(sessionStarted)
-    return { names: own.names, everyEvent: changedBy.everyEvent }
+    return { names: own.names, events: own.events, sessions: changedBy.sessions, everyEvent: changedBy.everyEvent }
   })
   const readers = new Map<string, Array<number>>()
   reads.forEach(({ everyEvent, names }, i) => {
@@ -164,15 +171,20 @@ export const compile = (ruleSet: RuleSet, options: Options = {}): CompiledRuleSe
   const rules = ruleSet.rules.map((rule, i) => compileRule(rule, slots.get(i)!, { sharing, layout }))
   const everyEvent = [...ruleSet.rules.keys()].filter((i) => reads[i]!.everyEvent)
   // Rules reading every event join each name's list, in rule-set order, so an event does one lookup.
-  const index = new Map(
-    [...readers].map(([name, list]) => [name, [...list, ...everyEvent].sort((a, b) => a - b).map((i) => rules[i]!)])
-  )
+  const indexed = new Map([...readers].map(([name, list]) => [name, [...list, ...everyEvent].sort((a, b) => a - b)]))
+  const wakeOf = (i: number, name: string): Wake => {
+    const own = reads[i]!
+    const entry = own.events.get(name)
+    if (own.everyEvent || (own.sessions && name === sessionStarted) || entry === undefined || entry.unfiltered) return undefined
+    return entry.wheres.map((where) => layout.spec({ name, where }))
+  }
   return {
     ruleSet,
     rules,
     byId: new Map(rules.map((rule) => [rule.id, rule])),
-    index,
+    index: new Map([...indexed].map(([name, list]) => [name, list.map((i) => rules[i]!)])),
     everyEvent: everyEvent.map((i) => rules[i]!),
+    wakes: new Map([...indexed].map(([name, list]) => [name, list.map((i) => wakeOf(i, name))])),
     requirements: { events, traits: [...all.traits], facts: [...all.facts] },
     layout
   }

@@ -12,8 +12,12 @@ import type { Action, Cap } from "./RuleSet.js"
 import type { RulesState } from "./RulesState.js"
 import { foldFacts, never, notHolding, toStored } from "./RulesState.js"
 import type { TimerRequest } from "./Timer.js"
+import type { Columns } from "./internal/columns.js"
+import { noEvents } from "./internal/columns.js"
 import type { View } from "./internal/view.js"
 import { removeTimer, viewOf } from "./internal/view.js"
+import type { Wake } from "./internal/wake.js"
+import { wakes } from "./internal/wake.js"
 
 export interface Event {
   readonly id: string
@@ -138,6 +142,7 @@ const decide = (rule: CompiledRule, view: View, at: number, cause: Cause, out: C
     if (node.canRise) rise = node.flip(view, at, false)
   }
   if (node.canRise) schedule(rule, view, rise, cause.eventId, out)
+  view.setDecided(rule.slot)
 }
 
 const decideTimer = (rule: CompiledRule, view: View, timer: TimerRequest, out: Collector) => {
@@ -150,6 +155,18 @@ const decideTimer = (rule: CompiledRule, view: View, timer: TimerRequest, out: C
 const catchUp = (rule: CompiledRule, view: View, before: number, out: Collector) => {
   if (!rule.condition.canRise) return
   while (view.dueBefore(rule.slot, before)) decideTimer(rule, view, view.timers[rule.slot]!, out)
+}
+
+/**
+ * Whether deciding the rule now would repeat its last decision and leave its edge memory
+ * and timer as they are: it was decided on the state as it is but for this event, the event
+ * cannot change what it reads (`wake`), and time alone has not changed its value since:
+ * it is still true (its edge memory lies ahead) or still false (no timer of its is due).
+ */
+const unchanged = (rule: CompiledRule, view: View, at: number, wake: Wake, columns: Columns, offset: number): boolean => {
+  if (offset < 0 || !view.decided(rule.slot) || wakes(wake, columns, offset)) return false
+  const trueUntil = view.edge(rule.slot)
+  return (trueUntil > at || trueUntil === notHolding) && !view.dueBy(rule.slot, at)
 }
 
 /**
@@ -166,12 +183,15 @@ export const observe = (compiled: CompiledRuleSet, state: RulesState, event: Eve
   foldFacts(next.facts, event.name, event.occurredAt)
   if (event.occurredAt > next.clock) next.clock = event.occurredAt
   const stream = compiled.layout.stream(event.name)
-  if (stream !== undefined) view.store(stream, toStored(event, stream.requirement.properties), next.clock)
+  const offset = stream === undefined ? -1 : view.store(stream, toStored(event, stream.requirement.properties), next.clock)
+  const columns = stream === undefined ? noEvents : view.columns[stream.slot]!
+  const wakeups = compiled.wakes.get(event.name)
   const late = event.occurredAt < next.clock
   const cause: Cause = { eventId: event.id, key: event.id }
   for (let i = 0; i < rules.length; i++) {
     // A late event can still cancel a timer that is due but not yet delivered: decide that first.
     if (late) catchUp(rules[i]!, view, next.clock, out)
+    if (wakeups !== undefined && unchanged(rules[i]!, view, next.clock, wakeups[i], columns, offset)) continue
     decide(rules[i]!, view, next.clock, cause, out)
   }
   return out.outcome(next)

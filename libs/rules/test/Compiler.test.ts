@@ -221,3 +221,30 @@ describe("index and requirements", () => {
     assert.isUndefined(state.events["Z"])
   })
 })
+
+describe("events a rule's filters reject", () => {
+  const compiled = Compiler.compile({
+    rules: [
+      {
+        id: "pro-viewer",
+        version: 1,
+        name: "pro-viewer",
+        priority: 0,
+        cooldown: 0,
+        action: { journey: "j" },
+        when: { all: [{ event: { name: "A", where: { p: 1 }, within: 100 } }, { trait: { plan: "pro" } }] }
+      }
+    ]
+  })
+  const observe = (state: RulesState.RulesState, id: string, occurredAt: number, p: number) =>
+    Evaluation.observe(compiled, state, { id, name: "A", occurredAt, properties: { p } })
+
+  it("do not decide it again, unless something else changed what it reads since its last decision", () => {
+    const first = observe(RulesState.make(), "1", 1, 1)
+    assert.deepStrictEqual(first.matches, [])
+    const rejected = observe(first.state, "2", 2, 2)
+    assert.deepStrictEqual(rejected.matches, [])
+    const identified = observe(RulesState.identify(rejected.state, { plan: "pro" }), "3", 3, 2)
+    assert.deepStrictEqual(identified.matches.map((m) => [m.ruleId, m.causeEventId]), [["pro-viewer", "3"]])
+  })
+})

@@ -47,8 +47,11 @@ export const firstAfter = (columns: Columns, stride: number, t: number): number 
 /**
  * Inserts in event-time order (appending in the usual in-order case), then drops what no
  * rule can look at any more: older than `keepMs` before the clock, or beyond `maxEvents`.
+ * Returns the event's offset, or -1 when dropping went beyond what no rule can see (the
+ * event itself, or events past `maxEvents`, which thresholds cannot tell apart but sequences
+ * and absences can): then the other events of the name changed too.
  */
-export const insert = (columns: Columns, list: Array<StoredEvent>, stored: StoredEvent, stream: Stream, clock: number): void => {
+export const insert = (columns: Columns, list: Array<StoredEvent>, stored: StoredEvent, stream: Stream, clock: number): number => {
   const stride = stream.stride
   let i = list.length
   while (i > 0 && columns[(i - 1) * stride]! > stored.occurredAt) i--
@@ -65,9 +68,11 @@ export const insert = (columns: Columns, list: Array<StoredEvent>, stored: Store
   const horizon = clock - stream.requirement.keepMs
   let stale = 0
   while (stale < list.length && columns[stale * stride]! < horizon) stale++
+  const expired = stale
   stale = Math.max(stale, list.length - stream.requirement.maxEvents)
   if (stale > 0) {
     list.splice(0, stale)
     columns.splice(0, stale * stride)
   }
+  return stale > expired || i < stale ? -1 : (i - stale) * stride
 }

@@ -18,17 +18,22 @@ import { columnsOf, insert, noEvents } from "./columns.js"
 const own = <A>(record: Readonly<Record<string, A>>, key: string): A | undefined =>
   Object.hasOwn(record, key) ? record[key] : undefined
 
+const define = <A>(record: Record<string, A>, key: string, value: A): void => {
+  Object.defineProperty(record, key, { value, writable: true, enumerable: true, configurable: true })
+}
+
 /** `__proto__` is a legal rule id and event name: define it, since assigning it would set the prototype. */
 const put = <A>(record: Record<string, A>, key: string, value: A): void => {
-  if (key === "__proto__") Object.defineProperty(record, key, { value, writable: true, enumerable: true, configurable: true })
+  if (key === "__proto__") define(record, key, value)
   else record[key] = value
 }
 
 /**
- * Per rule slot, three numbers: the edge memory, and the pending timer's due time and rule
- * version (copied, so deciding that a timer stays as it is reads no timer object).
+ * Per rule slot, four numbers: the edge memory, the pending timer's due time and rule
+ * version (copied, so deciding that a timer stays as it is reads no timer object), and 1
+ * once the rule was decided through this view.
  */
-const perRule = 3
+const perRule = 4
 const noTimer = Infinity
 
 export class View {
@@ -45,7 +50,8 @@ export class View {
     readonly timers: Array<TimerRequest | undefined>
   ) {}
 
-  store(stream: Stream, event: StoredEvent, clock: number): void {
+  /** Keeps the event; returns its offset in the name's columns, or -1 (see `insert`). */
+  store(stream: Stream, event: StoredEvent, clock: number): number {
     let columns = this.columns[stream.slot]!
     let list = this.lists[stream.slot]
     if (list === undefined) {
@@ -54,7 +60,7 @@ export class View {
       put(events, stream.name, list)
       columns = this.columns[stream.slot] = []
     }
-    insert(columns, list, event, stream, clock)
+    return insert(columns, list, event, stream, clock)
   }
 
   /** `edges[ruleId]`, or `notHolding`. */
@@ -67,9 +73,28 @@ export class View {
     put(this.state.edges as Record<string, number>, ruleId, until)
   }
 
+  /**
+   * Whether the rule's last decision was made through this view, so on the state as it is
+   * but for events since. A view is built afresh after anything else changed the state
+   * (`identify` returns a new object, snapshots are revived), and then every rule counts
+   * as undecided.
+   */
+  decided(slot: number): boolean {
+    return this.rules[slot * perRule + 3] === 1
+  }
+
+  setDecided(slot: number): void {
+    this.rules[slot * perRule + 3] = 1
+  }
+
   /** Whether the rule has a timer due before `before`. */
   dueBefore(slot: number, before: number): boolean {
     return this.rules[slot * perRule + 1]! < before
+  }
+
+  /** Whether the rule has a timer due at or before `at`. */
+  dueBy(slot: number, at: number): boolean {
+    return this.rules[slot * perRule + 1]! <= at
   }
 
   /** The rule's pending timer; the per-rule numbers say whether there is one, sparing a read of `timers`. */
@@ -112,8 +137,24 @@ interface WithView {
   [viewKey]?: View
 }
 
+/**
+ * The state's edge memory as an ordinary object with the layout's rule ids first, in slot
+ * order, then any others (rules of other sets). Every user's record then has the same keys
+ * in the same order, so V8 gives them one hidden class with a number field per rule, and
+ * `setEdge` updates a field in place; in a hash table each update boxed a new number
+ * (measured: an eighth of `observe`, mostly in the garbage collector). Past V8's limit on
+ * fields the object turns into a hash table again, as before.
+ */
+const edgeRecord = (layout: Layout, edges: Readonly<Record<string, number>>): Record<string, number> => {
+  const ordered: Record<string, number> = {}
+  for (const id of layout.ruleIds) define(ordered, id, own(edges, id) ?? notHolding)
+  for (const id of Object.keys(edges)) if (!Object.hasOwn(ordered, id)) define(ordered, id, edges[id]!)
+  return ordered
+}
+
 const build = (layout: Layout, state: Mutable<RulesState>): View => {
   state.timers = timerList(state.timers)
+  state.edges = edgeRecord(layout, state.edges)
   const lists = layout.streams.map((stream) => own(state.events, stream.name) as Array<StoredEvent> | undefined)
   const columns = layout.streams.map((stream, slot) => {
     const list = lists[slot]
