@@ -118,7 +118,7 @@ export const layer = (options: ActorOptions = defaults) =>
       const livePerPartition = Math.max(1, Math.floor(options.maxLiveUsers / options.partitions))
 
       const snapshotEntries = (users: Iterable<UserState>) =>
-        Array.from(users, (u) => [snapshotKey(u.userId), JSON.stringify(u)] as const)
+        Array.from(users, (u) => [snapshotKey(u.userId), JSON.stringify({ ...u, rules: RulesState.snapshot(u.rules) })] as const)
 
       /**
        * Replays a user's inputs after its snapshot (stored JSON, if any), deciding what is not yet stored.

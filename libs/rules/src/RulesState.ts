@@ -122,6 +122,22 @@ const record = <A>(from: Readonly<Record<string, A>>): Record<string, A> => Obje
 export const timerList = (timers: RulesState["timers"] | Readonly<Record<string, TimerRequest>>): Array<TimerRequest> =>
   Array.isArray(timers) ? (timers as Array<TimerRequest>) : Object.values(timers)
 
+/**
+ * What to write as a state's snapshot (plain JSON data): the state without the edge memory
+ * of rules that do not hold. Evaluation keeps an entry for every rule of the set (see
+ * `internal/view.ts`), which would triple a typical snapshot (measured with 100 rules: 3.6
+ * against 1.2 KB, and 51 against 17 µs to parse and revive); `revive` and evaluation read
+ * a missing entry as not holding.
+ */
+export const snapshot = (state: RulesState): RulesState => {
+  const edges: Record<string, number> = {}
+  for (const id in state.edges) {
+    const until = state.edges[id]!
+    if (until !== notHolding) Object.defineProperty(edges, id, { value: until, enumerable: true })
+  }
+  return { ...state, edges }
+}
+
 /** A state read back from a snapshot (JSON), with its records made fast again (see `make`). */
 export const revive = (state: RulesState): RulesState =>
   shaped({

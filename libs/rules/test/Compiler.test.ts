@@ -157,7 +157,7 @@ describe("state kept between calls", () => {
         const compiled = Compiler.compile(set)
         const other = Compiler.compile(set)
         const straight = drive(events, () => compiled, (state) => state)
-        const restored = drive(events, () => compiled, (state, step) => (snapshotAt[step] ? RulesState.revive(JSON.parse(JSON.stringify(state))) : state))
+        const restored = drive(events, () => compiled, (state, step) => (snapshotAt[step] ? RulesState.revive(JSON.parse(JSON.stringify(RulesState.snapshot(state)))) : state))
         const alternating = drive(events, (step) => (snapshotAt[step] ? other : compiled), (state) => state)
         assert.deepStrictEqual(restored, straight)
         assert.deepStrictEqual(alternating, straight)

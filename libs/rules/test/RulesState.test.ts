@@ -52,6 +52,27 @@ describe("RulesState", () => {
     assert.deepStrictEqual(replayed.state.timers, live.state.timers)
   })
 
+  it("snapshots only the edge memory of rules that hold, and decides the same from it", () => {
+    let state = RulesState.make()
+    const history = [
+      { id: "1", name: "Session Started", occurredAt: 0, properties: {} },
+      { id: "2", name: "Abandoned Cart", occurredAt: hour, properties: {} },
+      { id: "3", name: "Viewed Feature", occurredAt: 2 * hour, properties: { tier: "advanced" } }
+    ]
+    for (const event of history) state = Evaluation.observe(compiled, state, event).state
+    const holding = Object.keys(state.edges).filter((id) => state.edges[id] !== RulesState.notHolding)
+    assert.isAbove(holding.length, 0)
+    assert.isBelow(holding.length, compiled.rules.length)
+    const written = JSON.parse(JSON.stringify(RulesState.snapshot(state)))
+    assert.deepStrictEqual(Object.keys(written.edges).sort(), holding.sort())
+    const next = { id: "4", name: "Abandoned Cart", occurredAt: 30 * hour, properties: {} }
+    const live = Evaluation.observe(compiled, structuredClone(state), next)
+    const restored = Evaluation.observe(compiled, RulesState.revive(written), next)
+    assert.isAbove(live.matches.length, 0)
+    assert.deepStrictEqual(restored.matches, live.matches)
+    assert.deepStrictEqual(restored.timers, live.timers)
+  })
+
   it("ignores a timer it no longer holds (replaced, cancelled or already decided)", () => {
     const state = RulesState.make()
     const outcome = Evaluation.timerDue(compiled, state, { ruleId: "pricing-abandon", ruleVersion: 1, dueAt: 5, anchorEventId: "x" })
