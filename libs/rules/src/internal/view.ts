@@ -146,15 +146,35 @@ interface WithView {
  * fields the object turns into a hash table again, as before.
  */
 const edgeRecord = (layout: Layout, edges: Readonly<Record<string, number>>): Record<string, number> => {
-  const ordered: Record<string, number> = {}
-  for (const id of layout.ruleIds) define(ordered, id, own(edges, id) ?? notHolding)
-  for (const id of Object.keys(edges)) if (!Object.hasOwn(ordered, id)) define(ordered, id, edges[id]!)
+  // A copy of the layout's record: defining a hundred fields one by one for every reactivated
+  // user cost a quarter of its first event (measured with 100 rules); a spread copies the shape.
+  const ordered = { ...edgeTemplate(layout) }
+  for (const id of Object.keys(edges)) put(ordered, id, edges[id]!)
   return ordered
 }
 
+const edgeTemplates = new WeakMap<Layout, Readonly<Record<string, number>>>()
+
+/**
+ * Every rule of the layout, in slot order, not holding. Defined, not assigned: V8 turns an
+ * object that gets more than a dozen fields by computed-key assignment into a hash table,
+ * and copying a hash table costs a hundred times more than copying fields (measured with
+ * 100 rules: 21 against 0.2 µs).
+ */
+const edgeTemplate = (layout: Layout) => {
+  let template = edgeTemplates.get(layout)
+  if (template === undefined) {
+    const record: Record<string, number> = {}
+    for (const id of layout.ruleIds) define(record, id, notHolding)
+    edgeTemplates.set(layout, (template = record))
+  }
+  return template
+}
+
 const build = (layout: Layout, state: Mutable<RulesState>): View => {
+  const edges = state.edges
   state.timers = timerList(state.timers)
-  state.edges = edgeRecord(layout, state.edges)
+  state.edges = edgeRecord(layout, edges)
   const lists = layout.streams.map((stream) => own(state.events, stream.name) as Array<StoredEvent> | undefined)
   const columns = layout.streams.map((stream, slot) => {
     const list = lists[slot]
@@ -162,9 +182,15 @@ const build = (layout: Layout, state: Mutable<RulesState>): View => {
   })
   const rules = new Float64Array(layout.ruleIds.length * perRule)
   for (let slot = 0; slot < layout.ruleIds.length; slot++) {
-    rules[slot * perRule] = own(state.edges, layout.ruleIds[slot]!) ?? notHolding
+    rules[slot * perRule] = notHolding
     rules[slot * perRule + 1] = noTimer
     rules[slot * perRule + 2] = NaN
+  }
+  // From the record as it came (a snapshot's holds only the rules that hold): reading every rule
+  // by name from the full record is a lookup per rule that the slot index does not need.
+  for (const id of Object.keys(edges)) {
+    const slot = layout.ruleSlot(id)
+    if (slot !== undefined) rules[slot * perRule] = edges[id]!
   }
   const timers = new Array<TimerRequest | undefined>(layout.ruleIds.length).fill(undefined)
   for (const timer of state.timers) {
