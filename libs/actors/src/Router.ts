@@ -1,7 +1,7 @@
 import { RuleSetPublished, UserEvent } from "@nudge/domain"
 import { EventStore, Position, type RecordedEvent } from "@nudge/event-store"
 import { StateStore, type StateUnavailable, TimerStore } from "@nudge/state"
-import { Chunk, Effect, Either, Fiber, Stream } from "effect"
+import { Chunk, Deferred, Effect, Either, Fiber, Stream } from "effect"
 import * as ActiveRules from "./ActiveRules.js"
 import { combine, type Derived, UserActors } from "./UserActors.js"
 
@@ -44,6 +44,8 @@ export const run = Effect.gen(function* () {
 
   let writing: Fiber.Fiber<void, StateUnavailable> | undefined
   const written = Effect.suspend(() => (writing === undefined ? Effect.void : Fiber.join(writing)))
+  // A live router may wait long for its next chunk: a failed write stops it at once, not then.
+  const writeFailed = yield* Deferred.make<never, StateUnavailable>()
 
   const handleChunk = (chunk: Chunk.Chunk<RecordedEvent>) =>
     Effect.gen(function* () {
@@ -67,7 +69,9 @@ export const run = Effect.gen(function* () {
       yield* written
       const last = Chunk.last(chunk)
       writing = yield* Effect.fork(
-        state.set(last._tag === "Some" ? [...entries, [checkpointKey, Position.format(last.value.position)]] : entries)
+        state
+          .set(last._tag === "Some" ? [...entries, [checkpointKey, Position.format(last.value.position)]] : entries)
+          .pipe(Effect.tapError((e) => Deferred.fail(writeFailed, e)))
       )
       // A small chunk means the router is live: let the next few commits gather, since each chunk has a fixed cost.
       if (chunk.length < coalesceBelow) yield* Effect.sleep(coalesceMs)
@@ -75,6 +79,5 @@ export const run = Effect.gen(function* () {
 
   yield* store
     .subscribeAll({ after: checkpoint, streamPrefixes: [UserEvent.streamPrefix, RuleSetPublished.stream], maxCount: pageSize })
-    .pipe(Stream.runForEachChunk(handleChunk))
-  yield* written
+    .pipe(Stream.runForEachChunk(handleChunk), Effect.zipLeft(written), Effect.raceFirst(Deferred.await(writeFailed)))
 })

@@ -1,0 +1,96 @@
+import { assert, describe, it } from "@effect/vitest"
+import { EventId, TriggerEvent, UserEvent } from "@nudge/domain"
+import { type AppendResult, EventStore, Position, SqliteDatabase, SqliteEventStore } from "@nudge/event-store"
+import { SqliteState, StateStore, StateUnavailable } from "@nudge/state"
+import { Duration, Effect, Exit, Fiber, Layer, Schedule } from "effect"
+import * as fs from "node:fs"
+import * as os from "node:os"
+import * as path from "node:path"
+import { Router, UserActors } from "../src/index.js"
+import { history, rules } from "./history.js"
+
+const users = Array.from({ length: 24 }, (_, u) => `u-${u}`)
+
+const stores = () =>
+  UserActors.layer({ maxLiveUsers: 5, snapshotEvery: 3, partitions: 1 }).pipe(
+    Layer.provideMerge(
+      Layer.merge(SqliteEventStore.layerSqlite, SqliteState.layerSqlite).pipe(
+        Layer.provide(SqliteDatabase.layer({ filename: path.join(fs.mkdtempSync(path.join(os.tmpdir(), "nudge-router-")), "events.db") }))
+      )
+    )
+  )
+
+/** Appends events in one commit, so the router takes them as one chunk; returns the position of the last. */
+const append = (events: ReadonlyArray<UserEvent.Tracked>) =>
+  Effect.gen(function* () {
+    const store = yield* EventStore
+    const results = yield* store.appendMany(
+      events.map((event) => ({
+        stream: UserEvent.streamOf(event.userId),
+        events: [{ id: EventId.forMessage(event.messageId), ...UserEvent.encode(event) }],
+        expected: "any" as const
+      }))
+    )
+    const last = results.at(-1)!
+    assert.notProperty(last, "_tag")
+    return Position.format((last as AppendResult).events[0]!.position)
+  })
+
+const checkpointReaches = (position: string) =>
+  Effect.gen(function* () {
+    const state = yield* StateStore
+    const saved = (yield* state.get([Router.checkpointKey])).get(Router.checkpointKey)
+    if (saved !== position) return yield* Effect.fail(`the checkpoint is at ${saved}, not yet at ${position}`)
+  }).pipe(Effect.retry(Schedule.spaced("10 millis").pipe(Schedule.intersect(Schedule.recurs(1_000)))))
+
+const decisions = Effect.gen(function* () {
+  const store = yield* EventStore
+  const all: Record<string, ReadonlyArray<unknown>> = {}
+  for (const u of users) all[u] = (yield* store.read(TriggerEvent.streamOf(u))).map((e) => [e.id, e.type, e.data])
+  return all
+})
+
+/** The router over the history in two live batches; `failing` makes its writes fail once the first batch is decided. */
+const run = (failing: boolean) =>
+  Effect.gen(function* () {
+    const actors = yield* UserActors.UserActors
+    const state = yield* StateStore
+    yield* actors.setRules(rules)
+    const events = history()
+    const half = Math.floor(events.length / 2)
+    let armed = false
+    const flaky = StateStore.of({
+      ...state,
+      set: (entries) => (armed ? Effect.fail(new StateUnavailable({ reason: "injected" })) : state.set(entries))
+    })
+    const first = yield* Effect.forkScoped(Router.run.pipe(Effect.provideService(StateStore, flaky)))
+    const firstHalf = yield* append(events.slice(0, half))
+    yield* checkpointReaches(firstHalf)
+    armed = failing
+    const secondHalf = yield* append(events.slice(half))
+    if (failing) {
+      // Nothing follows the second batch: only a prompt stop ends the first router.
+      const stopped = yield* Fiber.await(first).pipe(Effect.timeout(Duration.seconds(10)))
+      assert.isTrue(Exit.isFailure(stopped))
+      assert.include(String(Exit.isFailure(stopped) ? stopped.cause : ""), "injected")
+      assert.strictEqual((yield* state.get([Router.checkpointKey])).get(Router.checkpointKey), firstHalf)
+      yield* Effect.forkScoped(Router.run)
+    }
+    yield* checkpointReaches(secondHalf)
+    return yield* decisions
+  }).pipe(Effect.scoped, Effect.provide(stores()))
+
+describe("Router", () => {
+  // Live clock: the router paces itself with real sleeps.
+  it.live(
+    "stops at once when a chunk's derived write fails, keeps the checkpoint before it, and a restart loses and doubles no decision",
+    () =>
+      Effect.gen(function* () {
+        const reference = yield* run(false)
+        const afterFailure = yield* run(true)
+        assert.isAbove(Object.values(reference).reduce((n, d) => n + d.length, 0), 50)
+        assert.deepStrictEqual(afterFailure, reference)
+      }),
+    60_000
+  )
+})
