@@ -36,6 +36,7 @@ export const run = Effect.gen(function* () {
   const state = yield* StateStore
   const actors = yield* UserActors
   const timers = yield* TimerStore
+  yield* actors.forgetAll
   const saved = (yield* state.get([checkpointKey])).get(checkpointKey)
   const checkpoint = saved === undefined ? Position.start : (Position.parse(saved) ?? Position.start)
   const published = yield* store.read(RuleSetPublished.stream)

@@ -100,6 +100,11 @@ export class UserActors extends Context.Tag("@nudge/actors/UserActors")<
     /** `decide`, then write what it left. */
     readonly handle: (events: ReadonlyArray<RecordedEvent>) => Effect.Effect<void, ActorError>
     readonly setRules: (rules: ActiveRules) => Effect.Effect<void>
+    /**
+     * Drops every live user without a snapshot: they reload from their last stored one and the log. A router
+     * (re)starting from its checkpoint needs this, since live users may have moved past it (a failed write).
+     */
+    readonly forgetAll: Effect.Effect<void>
     /** Snapshots every live user (at shutdown). */
     readonly passivateAll: Effect.Effect<void, StateUnavailable>
     readonly liveUsers: Effect.Effect<number>
@@ -128,7 +133,8 @@ export const layer = (options: ActorOptions = defaults) =>
        * snapshot ends right before them: the inputs after the snapshot are then exactly those in hand, and the
        * decisions stored after it are none, since a snapshot is written after the decisions it counts. Should one
        * have been lost (a crash), the next append, made with the snapshot's revision, fails and `recover` reads
-       * everything.
+       * everything. Decisions the replay finds stored come back too (`alreadyStored`): their firing index entries
+       * may not have landed (a failed derived write).
        */
       const activate = (
         userId: string,
@@ -146,6 +152,7 @@ export const layer = (options: ActorOptions = defaults) =>
           const last = triggerTail.at(-1)
           let current: UserState = { ...base, triggerRevision: last === undefined ? base.triggerRevision : Number(last.revision) }
           const decisions: Array<TriggerEvent.TriggerEvent> = []
+          const alreadyStored: Array<TriggerEvent.TriggerEvent> = []
           const cancelled: Array<UserDecider.Decided["cancelled"][number]> = []
           for (const e of userTail) {
             const input = toInput(e)
@@ -153,9 +160,9 @@ export const layer = (options: ActorOptions = defaults) =>
             const decided = UserDecider.decide(rules, current, input)
             current = decided.state
             cancelled.push(...decided.cancelled)
-            decisions.push(...decided.decisions.filter((d) => !stored.has(TriggerEvent.eventIdOf(d))))
+            for (const d of decided.decisions) (stored.has(TriggerEvent.eventIdOf(d)) ? alreadyStored : decisions).push(d)
           }
-          return { state: current, decisions, cancelled, replayed: userTail.length }
+          return { state: current, decisions, alreadyStored, cancelled, replayed: userTail.length }
         })
 
       /**
@@ -207,7 +214,8 @@ export const layer = (options: ActorOptions = defaults) =>
       /**
        * Rebuilds a user from its snapshot and both streams, storing what the
        * replay decides that is not stored yet; if even that append loses a
-       * race, the user is dropped and its next input reloads it.
+       * race, the user is dropped and its next input reloads it. Returns the
+       * decisions of the replay that are stored, for the firing index.
        */
       const recover = (live: Map<string, Live>, userId: string, rules: ActiveRules) =>
         Effect.gen(function* () {
@@ -215,19 +223,19 @@ export const layer = (options: ActorOptions = defaults) =>
           const activated = yield* activate(userId, raw, rules)
           if (activated.decisions.length === 0) {
             live.set(userId, { state: activated.state, sinceSnapshot: activated.replayed })
-            return []
+            return activated.alreadyStored
           }
           yield* timers.schedule(timerEntries(activated.decisions))
           const [result] = yield* store.appendMany([appendRequest(activated.state, activated.decisions)])
           if (result === undefined || "_tag" in result) {
             live.delete(userId)
-            return []
+            return activated.alreadyStored
           }
           live.set(userId, {
             state: { ...activated.state, triggerRevision: Number(result.nextRevision) },
             sinceSnapshot: activated.replayed
           })
-          return activated.decisions
+          return [...activated.alreadyStored, ...activated.decisions]
         })
 
       /** Decides a partition's share of a chunk; on any failure its users are dropped, to be reloaded from the log. */
@@ -252,6 +260,7 @@ export const layer = (options: ActorOptions = defaults) =>
           const snapshots = missing.length === 0 ? new Map<string, string>() : yield* state.get(missing.map(snapshotKey))
           const work: Array<{ userId: string; state: UserState; decisions: Array<TriggerEvent.TriggerEvent>; inputs: number }> = []
           const cancelled: Array<string> = []
+          const indexedAgain: Array<TriggerEvent.TriggerEvent> = []
           let sinceYield = 0
           for (const [userId, userEvents] of byUser) {
             sinceYield += userEvents.length
@@ -269,6 +278,7 @@ export const layer = (options: ActorOptions = defaults) =>
               const activated = yield* activate(userId, raw, rules, userEvents)
               entry = { state: activated.state, sinceSnapshot: activated.replayed }
               decisions = activated.decisions
+              indexedAgain.push(...activated.alreadyStored)
               cancelled.push(...activated.cancelled.map((t) => timerKey(userId, t)))
             } else {
               // Least recently used first: re-inserting moves the user to the end.
@@ -317,7 +327,7 @@ export const layer = (options: ActorOptions = defaults) =>
             }
           }
           const derived: Derived = {
-            state: [...snapshotEntries([...snapshotsDue, ...passivate(live)]), ...indexEntries([...allDecisions, ...recovered])],
+            state: [...snapshotEntries([...snapshotsDue, ...passivate(live)]), ...indexEntries([...allDecisions, ...recovered, ...indexedAgain])],
             cancelledTimers: cancelled
           }
           return derived
@@ -341,6 +351,7 @@ export const layer = (options: ActorOptions = defaults) =>
         handle: (events) =>
           Effect.flatMap(decide(events), (derived) => Effect.zipRight(state.set(derived.state), timers.remove(derived.cancelledTimers))),
         setRules: (rules) => Ref.set(rulesRef, rules),
+        forgetAll: Effect.sync(() => partitions.forEach((p) => p.clear())),
         passivateAll: Effect.suspend(() => state.set(snapshotEntries(partitions.flatMap((p) => [...p.values()].map((l) => l.state))))),
         liveUsers: Effect.sync(() => partitions.reduce((n, p) => n + p.size, 0))
       }
