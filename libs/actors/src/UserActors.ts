@@ -50,7 +50,7 @@ export interface Derived {
   readonly cancelledTimers: ReadonlyArray<string>
 }
 
-export const nothingDerived: Derived = { state: [], cancelledTimers: [] }
+const nothingDerived: Derived = { state: [], cancelledTimers: [] }
 
 export const combine = (parts: ReadonlyArray<Derived>): Derived =>
   parts.length === 1
