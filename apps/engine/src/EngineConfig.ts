@@ -1,6 +1,6 @@
 import { UserActors } from "@nudge/actors"
 import { IngestLimits } from "@nudge/ingest"
-import { Config, Option, type Redacted } from "effect"
+import { Config, Duration, Option, type Redacted } from "effect"
 import * as path from "node:path"
 
 export interface EngineConfig {
@@ -57,6 +57,11 @@ export const config: Config.Config<EngineConfig> = Config.all({
     partitions: Config.integer("NUDGE_PARTITIONS").pipe(
       Config.validate({ message: "must be between 1 and 64", validation: (n) => n >= 1 && n <= 64 }),
       Config.withDefault(UserActors.defaults.partitions)
+    ),
+    passivateAfterMs: Config.duration("NUDGE_PASSIVATE_AFTER").pipe(
+      Config.validate({ message: "must be at least 1 second", validation: (d) => Duration.toMillis(d) >= 1_000 }),
+      Config.map(Duration.toMillis),
+      Config.withDefault(UserActors.defaults.passivateAfterMs)
     )
   })
 }).pipe(

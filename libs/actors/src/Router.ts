@@ -10,6 +10,9 @@ const pageSize = 2048
 const coalesceBelow = 1024
 const coalesceMs = 5
 
+/** A user idle for `passivateAfterMs` goes within a quarter more of it (and at most 30 s more). */
+const sweepInterval = (passivateAfterMs: number) => Math.min(Math.max(passivateAfterMs / 4, 10), 30_000)
+
 const rulesOf = (e: RecordedEvent) => {
   const decoded = RuleSetPublished.decode(e.type, e.data)
   return Either.isRight(decoded)
@@ -65,6 +68,7 @@ export const run = Effect.gen(function* () {
       }
       derived.push(yield* actors.decide(pending))
       const { cancelledTimers, state: entries } = combine(derived)
+      if (chunk.length === 0 && entries.length === 0) return
       // Not deferred: the next chunk may schedule a timer under a key cancelled here, and must find it gone first.
       yield* timers.remove(cancelledTimers)
       yield* written
@@ -78,7 +82,15 @@ export const run = Effect.gen(function* () {
       if (chunk.length < coalesceBelow) yield* Effect.sleep(coalesceMs)
     })
 
+  // Idle users are passivated as chunks come; a quiet log still gets an empty chunk now and then for that.
+  const sweeps = Stream.tick(sweepInterval(actors.options.passivateAfterMs)).pipe(Stream.as(Chunk.empty<RecordedEvent>()))
   yield* store
     .subscribeAll({ after: checkpoint, streamPrefixes: [UserEvent.streamPrefix, RuleSetPublished.stream], maxCount: pageSize })
-    .pipe(Stream.runForEachChunk(handleChunk), Effect.zipLeft(written), Effect.raceFirst(Deferred.await(writeFailed)))
+    .pipe(
+      Stream.chunks,
+      Stream.merge(sweeps),
+      Stream.runForEach(handleChunk),
+      Effect.zipLeft(written),
+      Effect.raceFirst(Deferred.await(writeFailed))
+    )
 })

@@ -9,7 +9,7 @@ import {
 } from "@nudge/event-store"
 import { RulesState } from "@nudge/rules"
 import { type StateUnavailable, StateStore, TimerStore } from "@nudge/state"
-import { Context, Effect, Either, Layer, Ref } from "effect"
+import { Clock, Context, Effect, Either, Layer, Ref } from "effect"
 import type { ActiveRules } from "./ActiveRules.js"
 import * as ActiveRulesModule from "./ActiveRules.js"
 import * as UserDecider from "./UserDecider.js"
@@ -22,6 +22,8 @@ export interface ActorOptions {
   readonly snapshotEvery: number
   /** Partition workers: users are hashed onto them; each handles its users strictly in order. */
   readonly partitions: number
+  /** A user with no input for this long is passivated (snapshot, then dropped), however few users are live. */
+  readonly passivateAfterMs: number
 }
 
 /**
@@ -31,13 +33,15 @@ export interface ActorOptions {
  * 200 events/s 25 ms with one, 76 ms with four). A store with parallel
  * writes (EventStoreDB) can use more.
  */
-export const defaults: ActorOptions = { maxLiveUsers: 50_000, snapshotEvery: 200, partitions: 1 }
+export const defaults: ActorOptions = { maxLiveUsers: 50_000, snapshotEvery: 200, partitions: 1, passivateAfterMs: 10 * 60_000 }
 
 type ActorError = StoreUnavailable | StateUnavailable | StreamDeleted
 
 interface Live {
   state: UserState
   sinceSnapshot: number
+  /** When the actors last took an input of this user (the clock's time, not event time). */
+  lastInput: number
 }
 
 /**
@@ -95,8 +99,12 @@ export const timerKey = (userId: string, timer: { readonly ruleId: string; reado
 export class UserActors extends Context.Tag("@nudge/actors/UserActors")<
   UserActors,
   {
-    /** Inputs from `user-` streams in global order; resolves when every decision they cause is stored. */
+    /**
+     * Inputs from `user-` streams in global order; resolves when every decision they cause is stored. Users
+     * idle past `passivateAfterMs` are passivated on the way, so an empty call is the idle sweep.
+     */
     readonly decide: (events: ReadonlyArray<RecordedEvent>) => Effect.Effect<Derived, ActorError>
+    readonly options: ActorOptions
     /** `decide`, then write what it left. */
     readonly handle: (events: ReadonlyArray<RecordedEvent>) => Effect.Effect<void, ActorError>
     readonly setRules: (rules: ActiveRules) => Effect.Effect<void>
@@ -200,11 +208,16 @@ export const layer = (options: ActorOptions = defaults) =>
       const indexEntries = (decisions: ReadonlyArray<TriggerEvent.TriggerEvent>) =>
         decisions.flatMap((d) => (d._tag === "TriggerFired" || d._tag === "TriggerSuppressed" ? [[firingKey(d.firingId), d.userId] as const] : []))
 
-      /** Drops the least recently used users beyond the bound; their snapshots are for the caller to write. */
-      const passivate = (live: Map<string, Live>) => {
+      /**
+       * Drops the least recently used users beyond the bound, and those idle since `now - passivateAfterMs`;
+       * their snapshots are for the caller to write. The map is in order of last input, so both stop at the
+       * first user that stays.
+       */
+      const passivate = (live: Map<string, Live>, now: number) => {
         const evicted: Array<UserState> = []
+        const idleSince = now - options.passivateAfterMs
         for (const entry of live.values()) {
-          if (live.size - evicted.length <= livePerPartition) break
+          if (live.size - evicted.length <= livePerPartition && entry.lastInput > idleSince) break
           evicted.push(entry.state)
         }
         for (const s of evicted) live.delete(s.userId)
@@ -217,12 +230,12 @@ export const layer = (options: ActorOptions = defaults) =>
        * race, the user is dropped and its next input reloads it. Returns the
        * decisions of the replay that are stored, for the firing index.
        */
-      const recover = (live: Map<string, Live>, userId: string, rules: ActiveRules) =>
+      const recover = (live: Map<string, Live>, userId: string, rules: ActiveRules, now: number) =>
         Effect.gen(function* () {
           const raw = (yield* state.get([snapshotKey(userId)])).get(snapshotKey(userId))
           const activated = yield* activate(userId, raw, rules)
           if (activated.decisions.length === 0) {
-            live.set(userId, { state: activated.state, sinceSnapshot: activated.replayed })
+            live.set(userId, { state: activated.state, sinceSnapshot: activated.replayed, lastInput: now })
             return activated.alreadyStored
           }
           yield* timers.schedule(timerEntries(activated.decisions))
@@ -233,18 +246,19 @@ export const layer = (options: ActorOptions = defaults) =>
           }
           live.set(userId, {
             state: { ...activated.state, triggerRevision: Number(result.nextRevision) },
-            sinceSnapshot: activated.replayed
+            sinceSnapshot: activated.replayed,
+            lastInput: now
           })
           return [...activated.alreadyStored, ...activated.decisions]
         })
 
       /** Decides a partition's share of a chunk; on any failure its users are dropped, to be reloaded from the log. */
-      const runPartition = (live: Map<string, Live>, events: ReadonlyArray<RecordedEvent>, rules: ActiveRules) =>
-        decidePartition(live, events, rules).pipe(
+      const runPartition = (live: Map<string, Live>, events: ReadonlyArray<RecordedEvent>, rules: ActiveRules, now: number) =>
+        decidePartition(live, events, rules, now).pipe(
           Effect.onError(() => Effect.sync(() => events.forEach((e) => live.delete(userOf(e.stream)))))
         )
 
-      const decidePartition = (live: Map<string, Live>, events: ReadonlyArray<RecordedEvent>, rules: ActiveRules) =>
+      const decidePartition = (live: Map<string, Live>, events: ReadonlyArray<RecordedEvent>, rules: ActiveRules, now: number) =>
         Effect.gen(function* () {
           const byUser = new Map<string, Array<RecordedEvent>>()
           for (const e of events) {
@@ -272,17 +286,18 @@ export const layer = (options: ActorOptions = defaults) =>
             let decisions: Array<TriggerEvent.TriggerEvent> = []
             let inputs = 0
             if (entry === undefined && isNew(userId)) {
-              entry = { state: empty(userId), sinceSnapshot: 0 }
+              entry = { state: empty(userId), sinceSnapshot: 0, lastInput: now }
             } else if (entry === undefined) {
               const raw = snapshots.get(snapshotKey(userId))
               const activated = yield* activate(userId, raw, rules, userEvents)
-              entry = { state: activated.state, sinceSnapshot: activated.replayed }
+              entry = { state: activated.state, sinceSnapshot: activated.replayed, lastInput: now }
               decisions = activated.decisions
               indexedAgain.push(...activated.alreadyStored)
               cancelled.push(...activated.cancelled.map((t) => timerKey(userId, t)))
             } else {
               // Least recently used first: re-inserting moves the user to the end.
               live.delete(userId)
+              entry.lastInput = now
             }
             live.set(userId, entry)
             let current = entry.state
@@ -311,7 +326,7 @@ export const layer = (options: ActorOptions = defaults) =>
             const w = writes[i]!
             if ("_tag" in result) {
               // The trigger stream moved under this state (a rebalance, or a "new" user that was not): rebuild from the log.
-              recovered.push(...(yield* recover(live, w.userId, rules)))
+              recovered.push(...(yield* recover(live, w.userId, rules, now)))
               continue
             }
             const entry = live.get(w.userId)!
@@ -327,20 +342,26 @@ export const layer = (options: ActorOptions = defaults) =>
             }
           }
           const derived: Derived = {
-            state: [...snapshotEntries([...snapshotsDue, ...passivate(live)]), ...indexEntries([...allDecisions, ...recovered, ...indexedAgain])],
+            state: [...snapshotEntries([...snapshotsDue, ...passivate(live, now)]), ...indexEntries([...allDecisions, ...recovered, ...indexedAgain])],
             cancelledTimers: cancelled
           }
           return derived
         })
 
+      const sweep = (live: Map<string, Live>, now: number): Derived => {
+        const idle = passivate(live, now)
+        return idle.length === 0 ? nothingDerived : { state: snapshotEntries(idle), cancelledTimers: [] }
+      }
+
       const decide = (events: ReadonlyArray<RecordedEvent>) =>
         Effect.gen(function* () {
           const rules = yield* Ref.get(rulesRef)
+          const now = yield* Clock.currentTimeMillis
           const split = partitions.map(() => [] as Array<RecordedEvent>)
           for (const e of events) split[hash(e.stream) % partitions.length]!.push(e)
           const parts = yield* Effect.forEach(
             split,
-            (part, i) => (part.length === 0 ? Effect.succeed(nothingDerived) : runPartition(partitions[i]!, part, rules)),
+            (part, i) => (part.length === 0 ? Effect.sync(() => sweep(partitions[i]!, now)) : runPartition(partitions[i]!, part, rules, now)),
             { concurrency: "unbounded" }
           )
           return combine(parts)
@@ -348,6 +369,7 @@ export const layer = (options: ActorOptions = defaults) =>
 
       return {
         decide,
+        options,
         handle: (events) =>
           Effect.flatMap(decide(events), (derived) => Effect.zipRight(state.set(derived.state), timers.remove(derived.cancelledTimers))),
         setRules: (rules) => Ref.set(rulesRef, rules),

@@ -11,8 +11,8 @@ import { history, rules } from "./history.js"
 
 const users = Array.from({ length: 24 }, (_, u) => `u-${u}`)
 
-const stores = () =>
-  UserActors.layer({ maxLiveUsers: 5, snapshotEvery: 3, partitions: 1 }).pipe(
+const stores = (options: Partial<UserActors.ActorOptions> = {}) =>
+  UserActors.layer({ maxLiveUsers: 5, snapshotEvery: 3, partitions: 1, passivateAfterMs: 600_000, ...options }).pipe(
     Layer.provideMerge(
       Layer.merge(SqliteEventStore.layerSqlite, SqliteState.layerSqlite).pipe(
         Layer.provide(SqliteDatabase.layer({ filename: path.join(fs.mkdtempSync(path.join(os.tmpdir(), "nudge-router-")), "events.db") }))
@@ -99,5 +99,35 @@ describe("Router", () => {
         assert.deepStrictEqual([reference.unindexed, afterFailure.unindexed], [[], []])
       }),
     60_000
+  )
+
+  it.live(
+    "passivates idle users while the log is quiet: each gets a snapshot that holds its last input",
+    () =>
+      Effect.gen(function* () {
+        const actors = yield* UserActors.UserActors
+        const state = yield* StateStore
+        yield* actors.setRules(rules)
+        yield* Effect.forkScoped(Router.run)
+        const events = history().slice(0, 40)
+        yield* checkpointReaches(yield* append(events))
+        const touched = [...new Set(events.map((e) => e.userId))]
+        assert.isAbove(yield* actors.liveUsers, 3)
+        yield* actors.liveUsers.pipe(
+          Effect.repeat({ until: (n) => n === 0, schedule: Schedule.spaced("20 millis") }),
+          Effect.timeout(Duration.seconds(5))
+        )
+        // The sweep's snapshots are written while the router waits for more: give the write a moment.
+        const snapshots = yield* state.get(touched.map(UserActors.snapshotKey)).pipe(
+          Effect.filterOrFail((found) => found.size === touched.length),
+          Effect.retry(Schedule.spaced("10 millis").pipe(Schedule.intersect(Schedule.recurs(500))))
+        )
+        const lastRevision = (userId: string) => events.filter((e) => e.userId === userId).length - 1
+        assert.deepStrictEqual(
+          touched.map((u) => (JSON.parse(snapshots.get(UserActors.snapshotKey(u)) ?? "{}") as { userRevision?: number }).userRevision),
+          touched.map(lastRevision)
+        )
+      }).pipe(Effect.scoped, Effect.provide(stores({ maxLiveUsers: 1_000, passivateAfterMs: 200 }))),
+    30_000
   )
 })

@@ -70,7 +70,7 @@ describe("UserActors memory bound", () => {
         assert.isAtMost(peakHeap, heapCeilingBytes)
       }).pipe(
         Effect.provide(
-          UserActors.layer({ maxLiveUsers, snapshotEvery: 200, partitions: 4 }).pipe(
+          UserActors.layer({ ...UserActors.defaults, maxLiveUsers, partitions: 4 }).pipe(
             Layer.provide(
               Layer.merge(SqliteEventStore.layerSqlite, SqliteState.layerSqlite).pipe(
                 Layer.provide(
