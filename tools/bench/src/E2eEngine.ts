@@ -11,6 +11,7 @@ import * as fs from "node:fs"
 import * as os from "node:os"
 import * as path from "node:path"
 import { createClient } from "redis"
+import { producerClient } from "./Load.js"
 import { cpuSeconds } from "./ProcessCpu.js"
 
 export class TimedOut extends Error {}
@@ -77,7 +78,7 @@ export const open = async (env: Record<string, string>, streams: number): Promis
   running.add(started.child)
   const address = `127.0.0.1:${started.port}`
   const unary = new grpc.Client(address, insecure)
-  const producers = Array.from({ length: streams }, () => new grpc.Client(address, insecure))
+  const producers = Array.from({ length: streams }, () => producerClient(address))
   const rules = new RuleServiceClient(address, insecure)
   const audit = new AuditServiceClient(address, insecure)
   let listener: DecisionListener = () => undefined

@@ -50,9 +50,17 @@ export interface StreamResult {
   readonly ackP99: number
 }
 
+/**
+ * One producer's client on a connection of its own, as separate services would have: grpc-js otherwise
+ * shares one connection among all clients of an address in the process, so the producers of a bench
+ * would send through one HTTP/2 connection and one flow-control window.
+ */
+export const producerClient = (address: string) =>
+  new grpc.Client(address, grpc.credentials.createInsecure(), { "grpc.use_local_subchannel_pool": 1 })
+
 /** `streams` concurrent producers, each sending its share of `events` as TrackStream calls of `batch` messages. */
 export const streamLoad = async (address: string, events: ReadonlyArray<Buffer>, streams: number, batch: number): Promise<StreamResult> => {
-  const clients = Array.from({ length: streams }, () => new grpc.Client(address, grpc.credentials.createInsecure()))
+  const clients = Array.from({ length: streams }, () => producerClient(address))
   const latencies: Array<number> = []
   const started = performance.now()
   await Promise.all(
