@@ -1,6 +1,6 @@
 import * as grpc from "@grpc/grpc-js"
 import { UserActors } from "@nudge/actors"
-import { TriggerEvent } from "@nudge/domain"
+import { TriggerEvent, UserEvent } from "@nudge/domain"
 import { EventStore, Position, type RecordedEvent } from "@nudge/event-store"
 import { InvalidArgument } from "@nudge/ingest"
 import {
@@ -78,6 +78,22 @@ export const make = (streams: ServerStream) =>
   const decisionsOf = (userId: string) =>
     store.read(TriggerEvent.streamOf(userId)).pipe(Effect.map((events) => events.flatMap((e) => toDecision(e) ?? [])))
 
+  /** A user with no decisions yet is told apart from one the engine never heard of (a typo, another tenant's id). */
+  const knownDecisionsOf = (userId: string) =>
+    decisionsOf(userId).pipe(
+      Effect.filterOrElse(
+        (decisions) => decisions.length > 0,
+        (none) =>
+          store.read(UserEvent.streamOf(userId), { maxCount: 1 }).pipe(
+            Effect.filterOrFail(
+              (events) => events.length > 0,
+              () => new NotFound({ what: `user ${userId} (no events were ever tracked for it)` })
+            ),
+            Effect.as(none)
+          )
+      )
+    )
+
   const listFirings = (
     call: grpc.ServerUnaryCall<Decoded<ListFiringsRequest>, ListFiringsResponse>,
     callback: grpc.sendUnaryData<ListFiringsResponse>
@@ -85,7 +101,7 @@ export const make = (streams: ServerStream) =>
     reply(
       message(call.request).pipe(
         Effect.flatMap((request) => required("user_id", request.userId)),
-        Effect.flatMap(decisionsOf),
+        Effect.flatMap(knownDecisionsOf),
         Effect.map((decisions) => ({ decisions }))
       ),
       callback

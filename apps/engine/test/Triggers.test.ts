@@ -92,7 +92,12 @@ describe("trigger decisions end to end (gRPC)", () => {
       const bob = await control.firings("bob")
       const carol = await control.firings("carol")
       assert.deepStrictEqual(kinds(final.ok ? final.value.decisions : []), ["fired pricing-abandon"])
+      // Bob is known (he bought) but has no decisions; nobody was ever tracked.
+      assert.isTrue(bob.ok)
       assert.deepStrictEqual(kinds(bob.ok ? bob.value.decisions : []), [])
+      const nobody = await control.firings("nobody")
+      assert.isTrue(!nobody.ok && nobody.error.code === status.NOT_FOUND)
+      assert.include(nobody.ok ? "" : nobody.error.details, "user nobody")
       assert.deepStrictEqual(kinds(carol.ok ? carol.value.decisions : []), ["suppressed win-back (consent)"])
       const fired = alice[0]!
       assert.approximately(fired.at!.seconds * 1000 + fired.at!.nanos / 1e6, now + 2000, 1)
