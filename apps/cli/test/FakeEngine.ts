@@ -51,6 +51,8 @@ export interface FakeEngineOptions {
   readonly backtest?: BacktestResponse
   /** What ListFirings and Explain answer from, in position order; WatchFirings sends them as if just made. */
   readonly decisions?: ReadonlyArray<Decision>
+  /** At most this many decisions per ListFirings page, whatever the client asks (a server may send fewer). */
+  readonly pageCap?: number
 }
 
 const serviceError = ({ code, details }: { code: status; details: string }): ServerErrorResponse =>
@@ -149,7 +151,11 @@ export const make = (options: FakeEngineOptions = {}) =>
     const audit: AuditServiceServer = {
       listFirings: (call, callback) => {
         if (fake.failure !== undefined) return callback(serviceError(fake.failure))
-        callback(null, { decisions: decisions.filter((d) => d.userId === call.request.userId) })
+        // Pages from the latest back; the token is where the next page ends.
+        const mine = decisions.filter((d) => d.userId === call.request.userId)
+        const end = call.request.pageToken === "" ? mine.length : Number(call.request.pageToken)
+        const start = Math.max(0, end - Math.min(call.request.pageSize || 100, options.pageCap ?? Infinity))
+        callback(null, { decisions: mine.slice(start, end), nextPageToken: start > 0 ? String(start) : "" })
       },
       explain: (call, callback) => {
         if (fake.failure !== undefined) return callback(serviceError(fake.failure))

@@ -154,9 +154,9 @@ describe("nudge", () => {
       ])
     }))
 
-  it.scopedLive("prints a user's decisions one per line", () =>
+  it.scopedLive("prints a user's decisions one per line, oldest first, following the pages", () =>
     Effect.gen(function* () {
-      const engine = yield* FakeEngine.make({ decisions: SampleDecisions.all })
+      const engine = yield* FakeEngine.make({ decisions: SampleDecisions.all, pageCap: 1 })
 
       const run = yield* nudge(["firings", "--user", "u-1", "--address", engine.address])
 

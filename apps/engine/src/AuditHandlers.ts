@@ -68,6 +68,36 @@ export const toDecision = (e: RecordedEvent): Decision | undefined => {
 const required = (field: string, value: string) =>
   value.trim() === "" ? Effect.fail(new InvalidArgument({ field, reason: "is required" })) : Effect.succeed(value)
 
+const defaultPageSize = 100
+const maxPageSize = 1_000
+/** Raw events read at a time: a trigger stream holds timers between its decisions. */
+const readStep = 256
+
+interface Page {
+  readonly userId: string
+  readonly size: number
+  /** The revision the page starts from, reading backwards; undefined for the latest. */
+  readonly from: bigint | undefined
+}
+
+/** The page token is the trigger-stream revision to go on from (opaque to clients). */
+const pageOf = (request: ListFiringsRequest) =>
+  Effect.gen(function* () {
+    const userId = yield* required("user_id", request.userId)
+    if (request.pageSize > maxPageSize) {
+      return yield* new InvalidArgument({ field: "page_size", reason: `is at most ${maxPageSize}` })
+    }
+    if (request.pageToken !== "" && !/^\d{1,19}$/.test(request.pageToken)) {
+      return yield* new InvalidArgument({ field: "page_token", reason: "is not a next_page_token of this service" })
+    }
+    const page: Page = {
+      userId,
+      size: request.pageSize === 0 ? defaultPageSize : request.pageSize,
+      from: request.pageToken === "" ? undefined : BigInt(request.pageToken)
+    }
+    return page
+  })
+
 export const make = (streams: ServerStream) =>
   Effect.gen(function* () {
   const runtime = yield* Effect.runtime<EventStore | StateStore>()
@@ -78,19 +108,31 @@ export const make = (streams: ServerStream) =>
   const decisionsOf = (userId: string) =>
     store.read(TriggerEvent.streamOf(userId)).pipe(Effect.map((events) => events.flatMap((e) => toDecision(e) ?? [])))
 
+  /** Reads the trigger stream backwards until the page is full; the token says where the next page starts. */
+  const latestDecisions = ({ from, size, userId }: Page) =>
+    Effect.gen(function* () {
+      const decisions: Array<Decision> = []
+      let next = from
+      let more = true
+      while (more && decisions.length < size) {
+        const events = yield* store.read(TriggerEvent.streamOf(userId), { direction: "backwards", from: next, maxCount: readStep })
+        let taken = 0
+        for (; taken < events.length && decisions.length < size; taken++) {
+          const decision = toDecision(events[taken]!)
+          if (decision !== undefined) decisions.push(decision)
+        }
+        next = taken === 0 ? -1n : events[taken - 1]!.revision - 1n
+        more = next >= 0n && (taken < events.length || events.length === readStep)
+      }
+      return { decisions: decisions.reverse(), nextPageToken: more ? next!.toString() : "" }
+    })
+
   /** A user with no decisions yet is told apart from one the engine never heard of (a typo, another tenant's id). */
-  const knownDecisionsOf = (userId: string) =>
-    decisionsOf(userId).pipe(
-      Effect.filterOrElse(
-        (decisions) => decisions.length > 0,
-        (none) =>
-          store.read(UserEvent.streamOf(userId), { maxCount: 1 }).pipe(
-            Effect.filterOrFail(
-              (events) => events.length > 0,
-              () => new NotFound({ what: `user ${userId} (no events were ever tracked for it)` })
-            ),
-            Effect.as(none)
-          )
+  const knownUser = (userId: string) =>
+    store.read(UserEvent.streamOf(userId), { maxCount: 1 }).pipe(
+      Effect.filterOrFail(
+        (events) => events.length > 0,
+        () => new NotFound({ what: `user ${userId} (no events were ever tracked for it)` })
       )
     )
 
@@ -99,11 +141,12 @@ export const make = (streams: ServerStream) =>
     callback: grpc.sendUnaryData<ListFiringsResponse>
   ) =>
     reply(
-      message(call.request).pipe(
-        Effect.flatMap((request) => required("user_id", request.userId)),
-        Effect.flatMap(knownDecisionsOf),
-        Effect.map((decisions) => ({ decisions }))
-      ),
+      Effect.gen(function* () {
+        const page = yield* pageOf(yield* message(call.request))
+        const found = yield* latestDecisions(page)
+        if (page.from === undefined && found.decisions.length === 0) yield* knownUser(page.userId)
+        return found
+      }),
       callback
     )
 

@@ -159,6 +159,43 @@ describe("trigger decisions end to end (gRPC)", () => {
       control.close()
     }))
 
+  it.live("pages a user's decisions from the latest back, and refuses a bad page size or token", () =>
+    withEngine(TestEngine.config(), async (port) => {
+      const ingest = ingestClient(port)
+      const control = controlClients(port)
+      // Five rules that all hold on one Ping: five firings for one event.
+      const pings = Array.from(
+        { length: 5 },
+        (_, i) => `  - { id: ping-${i}, version: 1, name: Ping ${i}, priority: ${i}, cooldown: 0s, action: { journey: j }, when: { event: { name: Ping, within: 1h } } }`
+      )
+      await control.publish(`rules:\n${pings.join("\n")}\n`)
+      await ingest.track(request({ userId: "paged", name: "Ping" }))
+      const all = await waitFor(async () => {
+        const listed = await control.firings("paged")
+        return listed.ok && listed.value.decisions.length === 5 ? listed.value : undefined
+      })
+      assert.strictEqual(all.nextPageToken, "")
+      const pages: Array<ReadonlyArray<Decision>> = []
+      let pageToken = ""
+      do {
+        const page = await control.firings("paged", { pageSize: 2, pageToken })
+        assert.isTrue(page.ok)
+        if (!page.ok) break
+        pages.unshift(page.value.decisions)
+        pageToken = page.value.nextPageToken
+      } while (pageToken !== "" && pages.length < 10)
+      assert.deepStrictEqual(pages.map((p) => p.length), [1, 2, 2])
+      assert.deepStrictEqual(pages.flat(), all.decisions)
+      const tooBig = await control.firings("paged", { pageSize: 1001 })
+      assert.isTrue(!tooBig.ok && tooBig.error.code === status.INVALID_ARGUMENT)
+      assert.include(tooBig.ok ? "" : tooBig.error.details, "page_size")
+      const badToken = await control.firings("paged", { pageToken: "not-a-token" })
+      assert.isTrue(!badToken.ok && badToken.error.code === status.INVALID_ARGUMENT)
+      assert.include(badToken.ok ? "" : badToken.error.details, "page_token")
+      ingest.close()
+      control.close()
+    }))
+
   it.live("keeps a pending deadline across a restart and fires it once", () =>
     Effect.gen(function* () {
       const config = TestEngine.config()

@@ -12,11 +12,17 @@ export interface WatchInput {
   readonly afterPosition?: string | undefined
 }
 
-/** Every decision made about one user, oldest first. */
+/** Every decision made about one user, oldest first: the engine pages from the latest back. */
 export const firings = Effect.fn("Audit.firings")(function* (address: string, userId: string) {
   const client = yield* Rpc.connect(AuditServiceClient, address)
-  const response = yield* Rpc.unary<ListFiringsResponse>((callback) => client.listFirings({ userId }, callback))
-  return response.decisions
+  const pages: Array<ReadonlyArray<Decision>> = []
+  let pageToken = ""
+  do {
+    const response = yield* Rpc.unary<ListFiringsResponse>((callback) => client.listFirings({ userId, pageSize: 1_000, pageToken }, callback))
+    pages.unshift(response.decisions)
+    pageToken = response.nextPageToken
+  } while (pageToken !== "")
+  return pages.flat()
 }, Effect.scoped)
 
 /** One firing with the explanation of why it fired; a retracted firing says why it was retracted. */

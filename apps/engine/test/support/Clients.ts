@@ -80,8 +80,10 @@ export const controlClients = (port: number) => {
       ),
     listRules: () => new Promise<Result<ListRulesResponse>>((resolve) => rules.listRules({}, settle(resolve))),
     backtest: (request: BacktestRequest) => new Promise<Result<BacktestResponse>>((resolve) => rules.backtest(request, settle(resolve))),
-    firings: (userId: string) =>
-      new Promise<Result<ListFiringsResponse>>((resolve) => audit.listFirings({ userId }, settle(resolve))),
+    firings: (userId: string, page: { readonly pageSize?: number; readonly pageToken?: string } = {}) =>
+      new Promise<Result<ListFiringsResponse>>((resolve) =>
+        audit.listFirings({ userId, pageSize: page.pageSize ?? 0, pageToken: page.pageToken ?? "" }, settle(resolve))
+      ),
     explain: (firingId: string) => new Promise<Result<Decision>>((resolve) => audit.explain({ firingId }, settle(resolve))),
     watch: (onDecision: (d: Decision) => void) => {
       const call = audit.watchFirings({ afterPosition: "", userId: "" })

@@ -22,13 +22,21 @@ import {
 } from "@grpc/grpc-js";
 import { Timestamp } from "../../google/protobuf/timestamp.js";
 
+/** A user's decisions, a page at a time: the latest page first. */
 export interface ListFiringsRequest {
   userId: string;
+  /** At most this many decisions; 0 means 100, and more than 1,000 is INVALID_ARGUMENT. */
+  pageSize: number;
+  /** Empty for the latest page; else the next_page_token of the page before. */
+  pageToken: string;
   _unknownFields?: { [key: number]: Uint8Array[] } | undefined;
 }
 
 export interface ListFiringsResponse {
+  /** Oldest first. */
   decisions: Decision[];
+  /** Set when older decisions remain: pass it as page_token for them. */
+  nextPageToken: string;
   _unknownFields?: { [key: number]: Uint8Array[] } | undefined;
 }
 
@@ -67,13 +75,19 @@ export interface Decision {
 }
 
 function createBaseListFiringsRequest(): ListFiringsRequest {
-  return { userId: "", _unknownFields: {} };
+  return { userId: "", pageSize: 0, pageToken: "", _unknownFields: {} };
 }
 
 export const ListFiringsRequest: MessageFns<ListFiringsRequest> = {
   encode(message: ListFiringsRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
     if (message.userId !== "") {
       writer.uint32(10).string(message.userId);
+    }
+    if (message.pageSize !== 0) {
+      writer.uint32(16).uint32(message.pageSize);
+    }
+    if (message.pageToken !== "") {
+      writer.uint32(26).string(message.pageToken);
     }
     if (message._unknownFields !== undefined) {
       for (const [key, values] of Object.entries(message._unknownFields)) {
@@ -101,6 +115,22 @@ export const ListFiringsRequest: MessageFns<ListFiringsRequest> = {
           message.userId = reader.string();
           continue;
         }
+        case 2: {
+          if (tag !== 16) {
+            break;
+          }
+
+          message.pageSize = reader.uint32();
+          continue;
+        }
+        case 3: {
+          if (tag !== 26) {
+            break;
+          }
+
+          message.pageToken = reader.string();
+          continue;
+        }
       }
       if ((tag & 7) === 4 || tag === 0) {
         break;
@@ -119,13 +149,23 @@ export const ListFiringsRequest: MessageFns<ListFiringsRequest> = {
   },
 
   fromJSON(object: any): ListFiringsRequest {
-    return { userId: isSet(object.userId) ? globalThis.String(object.userId) : "" };
+    return {
+      userId: isSet(object.userId) ? globalThis.String(object.userId) : "",
+      pageSize: isSet(object.pageSize) ? globalThis.Number(object.pageSize) : 0,
+      pageToken: isSet(object.pageToken) ? globalThis.String(object.pageToken) : "",
+    };
   },
 
   toJSON(message: ListFiringsRequest): unknown {
     const obj: any = {};
     if (message.userId !== "") {
       obj.userId = message.userId;
+    }
+    if (message.pageSize !== 0) {
+      obj.pageSize = Math.round(message.pageSize);
+    }
+    if (message.pageToken !== "") {
+      obj.pageToken = message.pageToken;
     }
     return obj;
   },
@@ -136,18 +176,23 @@ export const ListFiringsRequest: MessageFns<ListFiringsRequest> = {
   fromPartial(object: DeepPartial<ListFiringsRequest>): ListFiringsRequest {
     const message = createBaseListFiringsRequest();
     message.userId = object.userId ?? "";
+    message.pageSize = object.pageSize ?? 0;
+    message.pageToken = object.pageToken ?? "";
     return message;
   },
 };
 
 function createBaseListFiringsResponse(): ListFiringsResponse {
-  return { decisions: [], _unknownFields: {} };
+  return { decisions: [], nextPageToken: "", _unknownFields: {} };
 }
 
 export const ListFiringsResponse: MessageFns<ListFiringsResponse> = {
   encode(message: ListFiringsResponse, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
     for (const v of message.decisions) {
       Decision.encode(v!, writer.uint32(10).fork()).join();
+    }
+    if (message.nextPageToken !== "") {
+      writer.uint32(18).string(message.nextPageToken);
     }
     if (message._unknownFields !== undefined) {
       for (const [key, values] of Object.entries(message._unknownFields)) {
@@ -175,6 +220,14 @@ export const ListFiringsResponse: MessageFns<ListFiringsResponse> = {
           message.decisions.push(Decision.decode(reader, reader.uint32()));
           continue;
         }
+        case 2: {
+          if (tag !== 18) {
+            break;
+          }
+
+          message.nextPageToken = reader.string();
+          continue;
+        }
       }
       if ((tag & 7) === 4 || tag === 0) {
         break;
@@ -197,6 +250,7 @@ export const ListFiringsResponse: MessageFns<ListFiringsResponse> = {
       decisions: globalThis.Array.isArray(object?.decisions)
         ? object.decisions.map((e: any) => Decision.fromJSON(e))
         : [],
+      nextPageToken: isSet(object.nextPageToken) ? globalThis.String(object.nextPageToken) : "",
     };
   },
 
@@ -204,6 +258,9 @@ export const ListFiringsResponse: MessageFns<ListFiringsResponse> = {
     const obj: any = {};
     if (message.decisions?.length) {
       obj.decisions = message.decisions.map((e) => Decision.toJSON(e));
+    }
+    if (message.nextPageToken !== "") {
+      obj.nextPageToken = message.nextPageToken;
     }
     return obj;
   },
@@ -214,6 +271,7 @@ export const ListFiringsResponse: MessageFns<ListFiringsResponse> = {
   fromPartial(object: DeepPartial<ListFiringsResponse>): ListFiringsResponse {
     const message = createBaseListFiringsResponse();
     message.decisions = object.decisions?.map((e) => Decision.fromPartial(e)) || [];
+    message.nextPageToken = object.nextPageToken ?? "";
     return message;
   },
 };
