@@ -132,7 +132,7 @@ export const make = (streams: ServerStream) =>
     store.read(UserEvent.streamOf(userId), { maxCount: 1 }).pipe(
       Effect.filterOrFail(
         (events) => events.length > 0,
-        () => new NotFound({ what: `user ${userId} (no events were ever tracked for it)` })
+        () => new NotFound({ what: `user ${userId}` })
       )
     )
 
