@@ -105,9 +105,6 @@ export const make = (streams: ServerStream) =>
   const state = yield* StateStore
   const reply = answer(runtime)
 
-  const decisionsOf = (userId: string) =>
-    store.read(TriggerEvent.streamOf(userId)).pipe(Effect.map((events) => events.flatMap((e) => toDecision(e) ?? [])))
-
   /** Reads the trigger stream backwards until the page is full; the token says where the next page starts. */
   const latestDecisions = ({ from, size, userId }: Page) =>
     Effect.gen(function* () {
@@ -156,11 +153,21 @@ export const make = (streams: ServerStream) =>
         const firingId = yield* required("firing_id", (yield* message(call.request)).firingId)
         const userId = (yield* state.get([UserActors.firingKey(firingId)])).get(UserActors.firingKey(firingId))
         if (userId === undefined) return yield* new NotFound({ what: `firing ${firingId}` })
-        const decisions = (yield* decisionsOf(userId)).filter((d) => d.firingId === firingId)
-        const decision = decisions.find((d) => d.kind !== "retracted")
-        if (decision === undefined) return yield* new NotFound({ what: `firing ${firingId}` })
-        const retraction = decisions.find((d) => d.kind === "retracted")
-        return retraction === undefined ? decision : { ...decision, kind: "retracted", reason: retraction.reason }
+        // Newest first, so a retraction (always stored after its firing) is seen before the firing, and a recent
+        // firing is found without reading a long history.
+        let page: Page = { userId, size: maxPageSize, from: undefined }
+        let retraction: Decision | undefined
+        for (;;) {
+          const { decisions, nextPageToken } = yield* latestDecisions(page)
+          for (let i = decisions.length - 1; i >= 0; i--) {
+            const decision = decisions[i]!
+            if (decision.firingId !== firingId) continue
+            if (decision.kind === "retracted") retraction ??= decision
+            else return retraction === undefined ? decision : { ...decision, kind: "retracted", reason: retraction.reason }
+          }
+          if (nextPageToken === "") return yield* new NotFound({ what: `firing ${firingId}` })
+          page = { ...page, from: BigInt(nextPageToken) }
+        }
       }),
       callback
     )

@@ -135,6 +135,10 @@ describe("trigger decisions end to end (gRPC)", () => {
         "retracted pricing-abandon"
       ])
       assert.strictEqual(decisions[1]!.firingId, decisions[0]!.firingId)
+      const explained = await control.explain(decisions[0]!.firingId)
+      assert.isTrue(explained.ok && explained.value.kind === "retracted")
+      assert.include(explained.ok ? explained.value.reason : "", "Completed Purchase")
+      assert.include(explained.ok ? explained.value.explanationJson : "", "Started Checkout")
       ingest.close()
       control.close()
     }))
