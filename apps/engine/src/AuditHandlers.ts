@@ -105,7 +105,7 @@ export const make = (streams: ServerStream) =>
   const state = yield* StateStore
   const reply = answer(runtime)
 
-  /** Reads the trigger stream backwards until the page is full; the token says where the next page starts. */
+  /** Reads the trigger stream backwards until the page is full; `next` is where the next page starts, if any. */
   const latestDecisions = ({ from, size, userId }: Page) =>
     Effect.gen(function* () {
       const decisions: Array<Decision> = []
@@ -121,7 +121,7 @@ export const make = (streams: ServerStream) =>
         next = taken === 0 ? -1n : events[taken - 1]!.revision - 1n
         more = next >= 0n && (taken < events.length || events.length === readStep)
       }
-      return { decisions: decisions.reverse(), nextPageToken: more ? next!.toString() : "" }
+      return { decisions: decisions.reverse(), next: more ? next : undefined }
     })
 
   /** A user with no decisions yet is told apart from one the engine never heard of (a typo, another tenant's id). */
@@ -140,9 +140,9 @@ export const make = (streams: ServerStream) =>
     reply(
       Effect.gen(function* () {
         const page = yield* pageOf(yield* message(call.request))
-        const found = yield* latestDecisions(page)
-        if (page.from === undefined && found.decisions.length === 0) yield* knownUser(page.userId)
-        return found
+        const { decisions, next } = yield* latestDecisions(page)
+        if (page.from === undefined && decisions.length === 0) yield* knownUser(page.userId)
+        return { decisions, nextPageToken: next === undefined ? "" : next.toString() }
       }),
       callback
     )
@@ -155,19 +155,19 @@ export const make = (streams: ServerStream) =>
         if (userId === undefined) return yield* new NotFound({ what: `firing ${firingId}` })
         // Newest first, so a retraction (always stored after its firing) is seen before the firing, and a recent
         // firing is found without reading a long history.
-        let page: Page = { userId, size: maxPageSize, from: undefined }
+        let from: bigint | undefined
         let retraction: Decision | undefined
-        for (;;) {
-          const { decisions, nextPageToken } = yield* latestDecisions(page)
-          for (let i = decisions.length - 1; i >= 0; i--) {
-            const decision = decisions[i]!
+        do {
+          const page = yield* latestDecisions({ userId, size: maxPageSize, from })
+          for (let i = page.decisions.length - 1; i >= 0; i--) {
+            const decision = page.decisions[i]!
             if (decision.firingId !== firingId) continue
             if (decision.kind === "retracted") retraction ??= decision
             else return retraction === undefined ? decision : { ...decision, kind: "retracted", reason: retraction.reason }
           }
-          if (nextPageToken === "") return yield* new NotFound({ what: `firing ${firingId}` })
-          page = { ...page, from: BigInt(nextPageToken) }
-        }
+          from = page.next
+        } while (from !== undefined)
+        return yield* new NotFound({ what: `firing ${firingId}` })
       }),
       callback
     )
