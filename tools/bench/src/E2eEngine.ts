@@ -4,7 +4,7 @@
  * stream whose decisions go, stamped with their arrival time, to whichever phase is listening.
  */
 import * as grpc from "@grpc/grpc-js"
-import { startEngine, stopProcess } from "@nudge/engine/EngineProcess"
+import { startEngine, startProcess, stopProcess } from "@nudge/engine/EngineProcess"
 import { AuditServiceClient, type Decision, RuleFormat, RuleServiceClient, TrackStreamResponse } from "@nudge/proto"
 import type { ChildProcess } from "node:child_process"
 import * as fs from "node:fs"
@@ -68,13 +68,21 @@ export interface Engine {
   readonly close: () => Promise<void>
 }
 
+/** The engine itself, or the no-op server that stands in for it as the baseline. */
+export type Server = "engine" | "noop"
+
+const start = (server: Server, env: Record<string, string>) =>
+  server === "engine"
+    ? startEngine(env)
+    : startProcess("tools/bench/src/NoopEngineServer.ts", { NUDGE_GRPC_ADDRESS: "127.0.0.1:0", ...env }, /no-op engine ready/)
+
 /**
  * Starts an engine on a fresh data folder, with `streams` separate channels for TrackStream
  * (like separate producers) and the WatchFirings stream open from the current head.
  */
-export const open = async (env: Record<string, string>, streams: number): Promise<Engine> => {
+export const open = async (env: Record<string, string>, streams: number, server: Server = "engine"): Promise<Engine> => {
   const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), "nudge-e2e-"))
-  const started = await withTimeout(startEngine({ NUDGE_DATA_DIR: dataDir, ...env }), 60_000, "engine start")
+  const started = await withTimeout(start(server, { NUDGE_DATA_DIR: dataDir, ...env }), 60_000, `${server} start`)
   running.add(started.child)
   const address = `127.0.0.1:${started.port}`
   const unary = new grpc.Client(address, insecure)

@@ -34,7 +34,7 @@ const settings = {
   maxSeconds: num("BENCH_MAX_S", 600)
 }
 const phases = (process.env.BENCH_PHASES ?? "latency,throughput").split(",").map((m) => m.trim())
-const modes = (process.env.BENCH_MODES ?? "embedded,redis").split(",").map((m) => m.trim()).filter((m) => m !== "")
+const modes = (process.env.BENCH_MODES ?? "noop,embedded,redis").split(",").map((m) => m.trim()).filter((m) => m !== "")
 // The engine inherits this process's environment: the embedded run must not see a REDIS_URL.
 const redisUrl = process.env.BENCH_REDIS_URL ?? process.env.REDIS_URL ?? "redis://127.0.0.1:6379"
 delete process.env.REDIS_URL
@@ -83,7 +83,7 @@ const withEngine = async <A>(mode: string, notes: Array<string>, tag: string, ph
     log(`  ${notes.at(-1)}`)
     env.REDIS_URL = redisUrl
   }
-  const engine = await open(env, settings.streams)
+  const engine = await open(env, settings.streams, mode === "noop" ? "noop" : "engine")
   try {
     const ruleCount = await engine.publish(ruleSetYaml(settings.rules))
     await ready(engine, markerEvents(runId, `${tag}-probe`, 3))
@@ -159,11 +159,12 @@ const runMode = async (
 }
 
 const table = (results: ReadonlyArray<ModeResult>) => {
-  const column = (m: ModeResult) => m.mode === "redis" ? "Redis state" : "embedded store"
+  const column = (m: ModeResult) => (m.mode === "redis" ? "Redis state" : m.mode === "noop" ? "no-op server (baseline)" : "embedded store")
   const row = (label: string, value: (m: ModeResult) => string, target = "") =>
     `| ${label} | ${results.map(value).join(" | ")} | ${target} |`
-  const lat = (g: (l: LatencyResult) => string) => (m: ModeResult) => (m.latency === undefined ? "failed" : g(m.latency))
-  const tp = (g: (t: ThroughputResult) => string) => (m: ModeResult) => (m.throughput === undefined ? "failed" : g(m.throughput))
+  const missing = (phase: string) => (phases.includes(phase) ? "failed" : "not run")
+  const lat = (g: (l: LatencyResult) => string) => (m: ModeResult) => (m.latency === undefined ? missing("latency") : g(m.latency))
+  const tp = (g: (t: ThroughputResult) => string) => (m: ModeResult) => (m.throughput === undefined ? missing("throughput") : g(m.throughput))
   return [
     `| | ${results.map(column).join(" | ")} | target |`,
     `|---|${results.map(() => "---|").join("")}---|`,
@@ -172,9 +173,13 @@ const table = (results: ReadonlyArray<ModeResult>) => {
       lat((l) => `${f(l.fired.p50, 2)} / **${f(l.fired.p99, 2)}** / ${f(l.fired.p999, 2)}`),
       "p99 < 25 ms (embedded)"
     ),
+    row("p99 ÷ the no-op server's p99 (same run)", (m) => {
+      const base = results.find((r) => r.mode === "noop")?.latency?.fired.p99
+      return m.latency === undefined || base === undefined ? "–" : `${f(m.latency.fired.p99 / base, 1)}×`
+    }),
     row(
       `the same at ${f(settings.lowRate)} events/s (5 s), p50 / p99 / max ms; firings missing`,
-      (m) => (m.low === undefined ? "failed" : `${f(m.low.fired.p50, 2)} / ${f(m.low.fired.p99, 2)} / ${f(m.low.fired.max, 1)}; ${f(m.low.missing)} of ${f(m.low.measured)}`)
+      (m) => (m.low === undefined ? missing("latency") : `${f(m.low.fired.p50, 2)} / ${f(m.low.fired.p99, 2)} / ${f(m.low.fired.max, 1)}; ${f(m.low.missing)} of ${f(m.low.measured)}`)
     ),
     row(`… max ms; firings missing / calls unacknowledged ${settings.latencyDrainS} s after the last send`, lat((l) => `${f(l.fired.max, 1)}; ${f(l.missing)} / ${f(l.unacked)} of ${f(l.measured)}`)),
     row("Track acknowledgement p50 / p99 / p99.9 ms", lat((l) => `${f(l.acked.p50, 2)} / ${f(l.acked.p99, 2)} / ${f(l.acked.p999, 2)}`)),
@@ -211,7 +216,7 @@ const main = async () => {
   log(`  ${f(latencyCount)} latency and ${f(settings.events)} throughput events encoded (${elapsed()})`)
   const results: Array<ModeResult> = []
   for (const mode of modes) {
-    if (mode !== "embedded" && mode !== "redis") throw new Error(`BENCH_MODES: unknown mode "${mode}" (embedded, redis)`)
+    if (mode !== "noop" && mode !== "embedded" && mode !== "redis") throw new Error(`BENCH_MODES: unknown mode "${mode}" (noop, embedded, redis)`)
     log(`${mode}:`)
     results.push(await runMode(mode, workload))
   }
@@ -229,7 +234,9 @@ const main = async () => {
       `plus the marker rule; events spread over ${f(settings.users)} users (each user reached once before any repeats), 10% \`Session Started\`. ` +
       `Each stream sends its batches one call at a time, then one marker event; the router decides the log in order, so the last marker's firing means every event's decisions are stored and visible.`,
     `- Machine: ${load} (other work on the machine competes with the engine and the load generator).`,
-    ...results.flatMap((r) => r.notes.map((n) => `- ${r.mode === "redis" ? "Redis" : "Embedded"}: ${n}.`))
+    `- Baseline: the no-op server (\`tools/bench/src/NoopEngineServer.ts\`) answers the same calls with nothing behind them: Track is acknowledged at once and pushes a firing for each probe event to WatchFirings. ` +
+      `Same load generator, same clients, same clock: it is what grpc-js and this machine cost before the engine does any work.`,
+    ...results.flatMap((r) => r.notes.map((n) => `- ${r.mode === "redis" ? "Redis" : r.mode === "noop" ? "No-op" : "Embedded"}: ${n}.`))
   ].join("\n")
   log("")
   log(table(results))
