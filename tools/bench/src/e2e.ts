@@ -58,17 +58,20 @@ const f = (n: number | undefined, digits = 0) =>
 
 interface ModeResult {
   readonly mode: string
-  readonly low?: LatencyResult
-  readonly latency?: LatencyResult
-  readonly throughput?: ThroughputResult
+  low?: LatencyResult
+  latency?: LatencyResult
+  throughput?: ThroughputResult
   readonly notes: Array<string>
 }
 
 const redisPatterns = ["nudge:state:*", "nudge:timers:*"]
 
-interface Workload {
+interface LatencyWorkload {
   readonly low: Encoded
   readonly lat: Encoded
+}
+
+interface ThroughputWorkload {
   readonly tp: Encoded
   readonly index: Map<string, number>
 }
@@ -97,66 +100,57 @@ const withEngine = async <A>(mode: string, notes: Array<string>, tag: string, ph
   }
 }
 
-const runMode = async (
-  mode: string,
-  workload: Workload
-): Promise<ModeResult> => {
-  const notes: Array<string> = []
-  const result: { low?: LatencyResult; latency?: LatencyResult; throughput?: ThroughputResult } = {}
+
+/** A phase of one mode; a failure is noted and the other modes and phases go on. */
+const attempt = async (result: ModeResult, run: () => Promise<void>) => {
   try {
-    // A fresh engine per phase: a backlog left by one phase must not slow the next.
-    if (phases.includes("latency")) {
-      result.latency = await withEngine(mode, notes, "latency", async (engine) => {
-        log(`  latency: ${settings.lowRate}/s open loop, 1 s warm-up + 5 s measured`)
-        result.low = await latency(engine, workload.low, { rate: settings.lowRate, warmupSeconds: 1, seconds: 5, drainMs: settings.latencyDrainS * 1000 })
-        log(`  latency p50 ${f(result.low.fired.p50, 2)} ms, p99 ${f(result.low.fired.p99, 2)} ms; ${result.low.missing} missing`)
-        log(`  latency: ${settings.rate}/s open loop, ${settings.warmupSeconds} s warm-up + ${settings.latencySeconds} s measured`)
-        const l = await latency(engine, workload.lat, {
-          rate: settings.rate,
-          warmupSeconds: settings.warmupSeconds,
-          seconds: settings.latencySeconds,
-          drainMs: settings.latencyDrainS * 1000
-        })
-        log(
-          `  latency p50 ${f(l.fired.p50, 2)} ms, p99 ${f(l.fired.p99, 2)} ms, p99.9 ${f(l.fired.p999, 2)} ms; ` +
-            `${l.missing} of ${l.measured} firings missing, ${l.unacked} of ${l.measured} calls unacknowledged after the drain (${elapsed()})`
-        )
-        return l
-      })
-    }
-    if (phases.includes("throughput")) {
-      result.throughput = await withEngine(mode, notes, "throughput", async (engine) => {
-        log(
-          `  throughput: ${f(settings.events)} events, ${f(settings.users)} users, ${settings.streams} streams × ${f(settings.batch)} per call`
-        )
-        const t = await throughput(engine, workload.tp, workload.index, markerEvents(runId, mode, settings.streams), {
-          streams: settings.streams,
-          batch: settings.batch,
-          ingestWindowMs: settings.ingestWindowS * 1000,
-          drainTimeoutMs: settings.drainTimeoutS * 1000,
-          progress: log
-        })
-        log(
-          `  ingest ${f(t.events / t.ingestSeconds)} events/s; end to end ${
-            t.endToEndSeconds === undefined ? `markers not fired within ${settings.drainTimeoutS} s` : `${f(t.events / t.endToEndSeconds)} events/s`
-          } (${elapsed()})`
-        )
-        return t
-      })
-    }
+    await run()
   } catch (e) {
-    notes.push(`failed: ${e instanceof Error ? e.message : String(e)}`)
-    console.error(`  ${mode}: ${notes.at(-1)}`)
-  } finally {
-    if (mode === "redis") {
-      // Leave no engine state or dedup keys of this run behind for the tests that share this Redis.
-      const deleted = await deleteRedisKeys(redisUrl, [...redisPatterns, `nudge:dedup:${runId}-*`]).catch(() => NaN)
-      notes.push(`after the last engine: deleted ${deleted} keys (the same patterns and this run's nudge:dedup:${runId}-*)`)
-      log(`  ${notes.at(-1)}`)
-    }
+    result.notes.push(`failed: ${e instanceof Error ? e.message : String(e)}`)
+    console.error(`  ${result.mode}: ${result.notes.at(-1)}`)
   }
-  return { mode, ...result, notes }
 }
+
+const latencyPhase = (result: ModeResult, workload: LatencyWorkload) =>
+  attempt(result, async () => {
+    result.latency = await withEngine(result.mode, result.notes, "latency", async (engine) => {
+      log(`  latency: ${settings.lowRate}/s open loop, 1 s warm-up + 5 s measured`)
+      result.low = await latency(engine, workload.low, { rate: settings.lowRate, warmupSeconds: 1, seconds: 5, drainMs: settings.latencyDrainS * 1000 })
+      log(`  latency p50 ${f(result.low.fired.p50, 2)} ms, p99 ${f(result.low.fired.p99, 2)} ms; ${result.low.missing} missing`)
+      log(`  latency: ${settings.rate}/s open loop, ${settings.warmupSeconds} s warm-up + ${settings.latencySeconds} s measured`)
+      const l = await latency(engine, workload.lat, {
+        rate: settings.rate,
+        warmupSeconds: settings.warmupSeconds,
+        seconds: settings.latencySeconds,
+        drainMs: settings.latencyDrainS * 1000
+      })
+      log(
+        `  latency p50 ${f(l.fired.p50, 2)} ms, p99 ${f(l.fired.p99, 2)} ms, p99.9 ${f(l.fired.p999, 2)} ms; ` +
+          `${l.missing} of ${l.measured} firings missing, ${l.unacked} of ${l.measured} calls unacknowledged after the drain (${elapsed()})`
+      )
+      return l
+    })
+  })
+
+const throughputPhase = (result: ModeResult, workload: ThroughputWorkload) =>
+  attempt(result, async () => {
+    result.throughput = await withEngine(result.mode, result.notes, "throughput", async (engine) => {
+      log(`  throughput: ${f(settings.events)} events, ${f(settings.users)} users, ${settings.streams} streams × ${f(settings.batch)} per call`)
+      const t = await throughput(engine, workload.tp, workload.index, markerEvents(runId, result.mode, settings.streams), {
+        streams: settings.streams,
+        batch: settings.batch,
+        ingestWindowMs: settings.ingestWindowS * 1000,
+        drainTimeoutMs: settings.drainTimeoutS * 1000,
+        progress: log
+      })
+      log(
+        `  ingest ${f(t.events / t.ingestSeconds)} events/s; end to end ${
+          t.endToEndSeconds === undefined ? `markers not fired within ${settings.drainTimeoutS} s` : `${f(t.events / t.endToEndSeconds)} events/s`
+        } (${elapsed()})`
+      )
+      return t
+    })
+  })
 
 const table = (results: ReadonlyArray<ModeResult>) => {
   const column = (m: ModeResult) => (m.mode === "redis" ? "Redis state" : m.mode === "noop" ? "no-op server (baseline)" : "embedded store")
@@ -204,21 +198,37 @@ const table = (results: ReadonlyArray<ModeResult>) => {
 
 const main = async () => {
   const load = `1-minute load average ${os.loadavg()[0]!.toFixed(1)} on ${os.cpus().length} cores when the run started`
-  log(`bench:e2e ${runId}: modes ${modes.join(", ")}; ${load}; encoding the workload`)
-  const latencyCount = Math.round(settings.rate * (settings.warmupSeconds + settings.latencySeconds))
-  const workload: Workload = {
-    low: latencyEvents(`${runId}-low`, settings.lowRate * 6),
-    lat: latencyEvents(runId, latencyCount),
-    tp: throughputEvents(runId, settings.events, settings.users),
-    index: new Map<string, number>()
-  }
-  workload.tp.eventIds.forEach((id, i) => workload.index.set(id, i))
-  log(`  ${f(latencyCount)} latency and ${f(settings.events)} throughput events encoded (${elapsed()})`)
-  const results: Array<ModeResult> = []
+  log(`bench:e2e ${runId}: modes ${modes.join(", ")}; ${load}`)
   for (const mode of modes) {
     if (mode !== "noop" && mode !== "embedded" && mode !== "redis") throw new Error(`BENCH_MODES: unknown mode "${mode}" (noop, embedded, redis)`)
-    log(`${mode}:`)
-    results.push(await runMode(mode, workload))
+  }
+  const results: Array<ModeResult> = modes.map((mode) => ({ mode, notes: [] }))
+  const latencyCount = Math.round(settings.rate * (settings.warmupSeconds + settings.latencySeconds))
+  // Every mode's latency first, and the throughput workload encoded only after: its 400,000 messages in this
+  // process's heap made its garbage collections stall the timetable and the arrival stamps by up to 100 ms.
+  if (phases.includes("latency")) {
+    const workload = { low: latencyEvents(`${runId}-low`, settings.lowRate * 6), lat: latencyEvents(runId, latencyCount) }
+    for (const result of results) {
+      log(`${result.mode}:`)
+      await latencyPhase(result, workload)
+    }
+  }
+  if (phases.includes("throughput")) {
+    const tp = throughputEvents(runId, settings.events, settings.users)
+    const index = new Map<string, number>()
+    tp.eventIds.forEach((id, i) => index.set(id, i))
+    log(`${f(settings.events)} throughput events encoded (${elapsed()})`)
+    for (const result of results) {
+      log(`${result.mode}:`)
+      await throughputPhase(result, { tp, index })
+    }
+  }
+  if (modes.includes("redis")) {
+    // Leave no engine state or dedup keys of this run behind for the tests that share this Redis.
+    const deleted = await deleteRedisKeys(redisUrl, [...redisPatterns, `nudge:dedup:${runId}-*`]).catch(() => NaN)
+    const notes = results.find((r) => r.mode === "redis")!.notes
+    notes.push(`after the last engine: deleted ${deleted} keys (the same patterns and this run's nudge:dedup:${runId}-*)`)
+    log(`  ${notes.at(-1)}`)
   }
   const body = [
     `Command: \`npm run bench:e2e\` (env: BENCH_RATE, BENCH_WARMUP_S, BENCH_LATENCY_S, BENCH_EVENTS, BENCH_USERS, BENCH_RULES, BENCH_STREAMS, BENCH_BATCH, BENCH_LOW_RATE, BENCH_LATENCY_DRAIN_S, BENCH_INGEST_WINDOW_S, BENCH_DRAIN_TIMEOUT_S, BENCH_MAX_S, BENCH_MODES, BENCH_PHASES, BENCH_REDIS_URL). ` +
