@@ -129,13 +129,16 @@ export const timerList = (timers: RulesState["timers"] | Readonly<Record<string,
  * against 1.2 KB, and 51 against 17 µs to parse and revive); `revive` and evaluation read
  * a missing entry as not holding.
  */
-export const snapshot = (state: RulesState): RulesState => {
-  const edges: Record<string, number> = {}
-  for (const id in state.edges) {
-    const until = state.edges[id]!
-    if (until !== notHolding) Object.defineProperty(edges, id, { value: until, enumerable: true })
+export const snapshot = (state: RulesState): RulesState => ({ ...state, edges: holding(state.edges) })
+
+/** The edge memory of the rules that hold; the rest read as not holding when missing. */
+export const holding = (edges: RulesState["edges"]): Record<string, number> => {
+  const kept: Record<string, number> = {}
+  for (const id in edges) {
+    const until = edges[id]!
+    if (until !== notHolding) Object.defineProperty(kept, id, { value: until, enumerable: true, writable: true, configurable: true })
   }
-  return { ...state, edges }
+  return kept
 }
 
 /** A state read back from a snapshot (JSON), with its records made fast again (see `make`). */

@@ -167,6 +167,54 @@ describe("state kept between calls", () => {
   })
 })
 
+describe("views kept for the most recent users only", () => {
+  const bystander = (step: number, at: number): Ev => ({ id: `o${step}`, name: "A", occurredAt: at, properties: { p: 0, s: "x" } })
+
+  it("decide the same when other users' events take the only kept view between a user's events", () => {
+    fc.assert(
+      fc.property(ruleSet, history, fc.array(fc.boolean(), { minLength: 25, maxLength: 25 }), (set, events, busyAt) => {
+        const compiled = Compiler.compile(set, { keptViews: 1 })
+        let other = RulesState.make()
+        const straight = drive(events, () => Compiler.compile(set), (state) => state)
+        const forgetting = drive(events, () => compiled, (state, step) => {
+          if (busyAt[step]) other = Evaluation.observe(compiled, other, bystander(step, events[step]!.occurredAt)).state
+          return state
+        })
+        // A user whose view went keeps the edges of the rules that hold only: the same state as far as any reader can tell.
+        assert.deepStrictEqual(forgetting.decided, straight.decided)
+        assert.deepStrictEqual(RulesState.snapshot(forgetting.state), RulesState.snapshot(straight.state))
+      }),
+      { numRuns: 500 }
+    )
+  })
+
+  it("leave an idle user with the edges of the rules that hold, past the bound", () => {
+    const compiled = Compiler.compile(
+      {
+        rules: ["r1", "r2", "r3"].map((id, i) => ({
+          id,
+          version: 1,
+          name: id,
+          priority: 0,
+          when: { event: { name: i === 0 ? "A" : "B", within: 10 } },
+          action: { journey: id },
+          cooldown: 0
+        }))
+      },
+      { keptViews: 2 }
+    )
+    const idle = Evaluation.observe(compiled, RulesState.make(), bystander(0, 1)).state
+    assert.deepStrictEqual(Object.keys(idle.edges).sort(), ["r1", "r2", "r3"])
+    Evaluation.observe(compiled, RulesState.make(), bystander(1, 2))
+    assert.deepStrictEqual(Object.keys(idle.edges).sort(), ["r1", "r2", "r3"], "two views are kept: the idle user's is one of them")
+    Evaluation.observe(compiled, RulesState.make(), bystander(2, 3))
+    assert.deepStrictEqual(Object.keys(idle.edges), ["r1"], "a third user pushed the idle one's view out")
+    // The edge memory that holds is kept: r1 does not fire again while its event is in the window.
+    const back = Evaluation.observe(compiled, idle, { ...bystander(3, 4), name: "B" })
+    assert.deepStrictEqual(back.matches.map((m) => m.ruleId).sort(), ["r2", "r3"])
+  })
+})
+
 describe("match keys", () => {
   it("never repeat for a rule, though one anchor can ask for several timers in turn", () => {
     fc.assert(

@@ -75,7 +75,9 @@ export class Layout {
   constructor(
     inputs: ReadonlyArray<StreamInput>,
     /** Rule ids in slot order. */
-    readonly ruleIds: ReadonlyArray<string>
+    readonly ruleIds: ReadonlyArray<string>,
+    /** How many users keep their view between calls (see `internal/view.ts`). */
+    readonly keptViews: number
   ) {
     const filterIndex = new Map<string, Map<string, number>>()
     this.streams = inputs.map((input, slot) => {
