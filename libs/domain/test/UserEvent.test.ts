@@ -19,6 +19,18 @@ describe("UserEvent", () => {
     assert.deepStrictEqual(Either.getOrThrow(UserEvent.decode(stored.type, stored.data)), event)
   })
 
+  it("hands back the event a payload was encoded from, and checks any other payload", () => {
+    const event = new UserEvent.Identified({ messageId: "m", userId: "u", occurredAt: 1, receivedAt: 2, traits: { plan: "pro" } })
+    const stored = UserEvent.encode(event)
+    assert.strictEqual(Either.getOrThrow(UserEvent.decode(stored.type, stored.data)), event)
+    assert.strictEqual(JSON.stringify(stored.data), JSON.stringify({ messageId: "m", userId: "u", occurredAt: 1, receivedAt: 2, traits: { plan: "pro" } }))
+    const copied = JSON.parse(JSON.stringify(stored.data))
+    assert.notStrictEqual(Either.getOrThrow(UserEvent.decode(stored.type, copied)), event)
+    assert.deepStrictEqual(Either.getOrThrow(UserEvent.decode(stored.type, copied)), event)
+    assert.isTrue(Either.isLeft(UserEvent.decode("Tracked.v1", stored.data)), "a payload stored under another type is checked as that type")
+    assert.isTrue(Either.isLeft(UserEvent.decode("Identified.v2", stored.data)))
+  })
+
   it("refuses types and payloads it does not know", () => {
     assert.isTrue(Either.isLeft(UserEvent.decode("Tracked.v9", {})))
     assert.isTrue(Either.isLeft(UserEvent.decode("Tracked.v1", { userId: 3 })))
