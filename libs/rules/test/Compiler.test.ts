@@ -1,5 +1,7 @@
 import { assert, describe, it } from "@effect/vitest"
 import * as fc from "fast-check"
+import * as v8 from "node:v8"
+import * as vm from "node:vm"
 import type { Condition, EventSpec } from "../src/Condition.js"
 import type { Rule, RuleSet } from "../src/RuleSet.js"
 import { Backtest, Compiler, Evaluation, RulesState } from "../src/index.js"
@@ -212,6 +214,20 @@ describe("views kept for the most recent users only", () => {
     // The edge memory that holds is kept: r1 does not fire again while its event is in the window.
     const back = Evaluation.observe(compiled, idle, { ...bystander(3, 4), name: "B" })
     assert.deepStrictEqual(back.matches.map((m) => m.ruleId).sort(), ["r2", "r3"])
+  })
+
+  it("do not keep dropped states alive", async () => {
+    v8.setFlagsFromString("--expose-gc")
+    const gc = vm.runInNewContext("gc") as () => void
+    const compiled = Compiler.compile(
+      { rules: [{ id: "r", version: 1, name: "r", priority: 0, when: { event: { name: "A", within: 10 } }, action: { journey: "r" }, cooldown: 0 }] },
+      { keptViews: 8 }
+    )
+    const dropped = Array.from({ length: 4 }, (_, i) => new WeakRef(Evaluation.observe(compiled, RulesState.make(), bystander(i, i)).state))
+    // WeakRefs hold their targets until the current job ends.
+    await new Promise((resolve) => setTimeout(resolve, 0))
+    gc()
+    assert.deepStrictEqual(dropped.map((r) => r.deref() === undefined), [true, true, true, true])
   })
 })
 

@@ -9,9 +9,9 @@
  * another rule set) gets it rebuilt from the public fields on first use.
  *
  * Only the most recently used users keep their view (`Layout.keptViews`): a view with its
- * dense edge record is about two thirds of an idle user's memory (measured with 100 rules:
- * 6.5 KB a user, 2.2 KB without), and a user who comes back pays one rebuild, as after a
- * snapshot.
+ * dense edge record is more than half of an idle user's memory (measured with 100 rules:
+ * 6.5 KB a user with it, about 2.5 KB without), and a user who comes back pays one rebuild,
+ * as after a snapshot.
  */
 import type { Mutable, RulesState, StoredEvent } from "../RulesState.js"
 import { holding, notHolding, timerList } from "../RulesState.js"
@@ -224,9 +224,14 @@ export const viewOf = (layout: Layout, state: RulesState): View => {
   return view
 }
 
-/** Views in the order they were built or passed over, oldest from `head` (a queue without shifting). */
+/**
+ * Views in the order they were built or passed over, oldest from `head` (a queue without
+ * shifting). Held weakly: the ring decides when a view goes, not whether its state lives
+ * (a user dropped by its actor, or a ring kept alive by one user still on an older rule set,
+ * must not hold thousands of states).
+ */
 interface Ring {
-  views: Array<View | undefined>
+  views: Array<WeakRef<View> | undefined>
   head: number
 }
 
@@ -241,13 +246,15 @@ const keep = (view: View): void => {
   const layout = view.layout
   let ring = rings.get(layout)
   if (ring === undefined) rings.set(layout, (ring = { views: [], head: 0 }))
-  ring.views.push(view)
+  ring.views.push(new WeakRef(view))
   while (ring.views.length - ring.head > layout.keptViews) {
-    const oldest = ring.views[ring.head]!
+    const entry = ring.views[ring.head]!
     ring.views[ring.head++] = undefined
+    const oldest = entry.deref()
+    if (oldest === undefined) continue
     if (oldest.used) {
       oldest.used = false
-      ring.views.push(oldest)
+      ring.views.push(entry)
     } else release(oldest)
   }
   if (ring.head > layout.keptViews) {
