@@ -8,7 +8,7 @@ import { combine, type Derived, UserActors } from "./UserActors.js"
 export const checkpointKey = "checkpoint:actors"
 const pageSize = 2048
 const coalesceBelow = 1024
-const coalesceMs = 5
+const coalesceMs = 1
 
 /** A user idle for `passivateAfterMs` goes within a quarter more of it (and at most 30 s more). */
 const sweepInterval = (passivateAfterMs: number) => Math.min(Math.max(passivateAfterMs / 4, 10), 30_000)
@@ -79,6 +79,8 @@ export const run = Effect.gen(function* () {
           .pipe(Effect.tapError((e) => Deferred.fail(writeFailed, e)))
       )
       // A small chunk means the router is live: let the next few commits gather, since each chunk has a fixed cost.
+      // One millisecond: at 2,000 Track/s it cost no more CPU than five (bench:e2e), and it takes 3 ms off the
+      // median firing at 200/s; not pausing at all cost more CPU and latency.
       if (chunk.length < coalesceBelow) yield* Effect.sleep(coalesceMs)
     })
 
