@@ -76,7 +76,10 @@ interface ThroughputWorkload {
   readonly index: Map<string, number>
 }
 
-/** Runs `phase` against a fresh engine with the bench rules in force, and always stops the engine. */
+/**
+ * Runs `phase` against a fresh engine with the bench rules in force, and always stops the engine:
+ * a backlog left by one phase must not slow the next.
+ */
 const withEngine = async <A>(mode: string, notes: Array<string>, tag: string, phase: (engine: Engine) => Promise<A>): Promise<A> => {
   const env: Record<string, string> = { NUDGE_DRAIN_MS: "2000" }
   if (mode === "redis") {
@@ -99,7 +102,6 @@ const withEngine = async <A>(mode: string, notes: Array<string>, tag: string, ph
     await engine.close()
   }
 }
-
 
 /** A phase of one mode; a failure is noted and the other modes and phases go on. */
 const attempt = async (result: ModeResult, run: () => Promise<void>) => {
