@@ -6,11 +6,14 @@ import type { LocalAppend, StreamStatus } from "./internal/LocalLog.js"
 import type { EncodedEvent } from "./internal/SqliteLog.js"
 import {
   AppendErrorWire,
+  type FlatResults,
+  flattenAppends,
   type Statement,
   type WriterConfig,
   type WriterReply,
   type WriterRequest,
-  type WriterStartup
+  type WriterStartup,
+  unflattenResults
 } from "./internal/WriterProtocol.js"
 
 export type { Statement } from "./internal/WriterProtocol.js"
@@ -39,11 +42,6 @@ export interface SqliteWriter {
 }
 
 const decodeError = Schema.decodeUnknownSync(AppendErrorWire)
-
-const isEncodedError = (value: unknown): value is { readonly _tag: string } =>
-  typeof value === "object" && value !== null && "_tag" in value
-
-const decodeResult = (value: unknown): AppendResult | AppendError => (isEncodedError(value) ? decodeError(value) : (value as AppendResult))
 
 interface Thread {
   readonly worker: Worker
@@ -107,9 +105,9 @@ const spawn = (config: WriterConfig, ready: (error?: string) => void): Thread =>
   const writer: SqliteWriter = {
     append: (requests, created, committed) =>
       request(
-        (id) => ({ id, op: "append", requests, created }),
+        (id) => ({ id, op: "append", requests: flattenAppends(requests), created }),
         (value) => {
-          const results = (value as ReadonlyArray<unknown>).map(decodeResult)
+          const results = unflattenResults(value as FlatResults, requests, decodeError)
           committed?.(results)
           return results
         }

@@ -3,7 +3,15 @@ import { Schema } from "effect"
 import { parentPort, workerData } from "node:worker_threads"
 import * as LocalLog from "./LocalLog.js"
 import * as SqliteLog from "./SqliteLog.js"
-import { AppendErrorWire, type Statement, type WriterConfig, type WriterReply, type WriterRequest } from "./WriterProtocol.js"
+import {
+  AppendErrorWire,
+  flattenResults,
+  type Statement,
+  unflattenAppends,
+  type WriterConfig,
+  type WriterReply,
+  type WriterRequest
+} from "./WriterProtocol.js"
 
 /**
  * The one connection that writes the embedded database, on a thread of its
@@ -55,7 +63,9 @@ const serve = (db: Database.Database) => {
   const handle = (request: WriterRequest): unknown => {
     switch (request.op) {
       case "append":
-        return writer.appendMany(request.requests, request.created).map((r) => ("_tag" in r ? encodeError(r) : r))
+        return flattenResults(
+          writer.appendMany(unflattenAppends(request.requests), request.created).map((r) => ("_tag" in r ? encodeError(r) : r))
+        )
       case "remove": {
         const error = writer.remove(request.stream, request.expected, request.status)
         return error === undefined ? undefined : encodeError(error)
