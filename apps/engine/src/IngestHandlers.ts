@@ -25,8 +25,12 @@ const received = (bytes: number): IngestMessage.Received => ({ bytes, receivedAt
 const validated = <M, E>(decoded: Decoded<M>, validate: Validate<M, E>, limits: IngestLimits.IngestLimits) =>
   Either.flatMap(message(decoded), (m) => validate(m, received(decoded._tag === "Decoded" ? decoded.bytes : 0), limits))
 
-/** How many validated messages wait for one append, and how many appends one call keeps in flight. */
-const ChunkSize = 512
+/**
+ * How many validated messages wait for one append, and how many appends one call keeps in flight. 1,024 rather
+ * than 512: per-append costs (a fiber, a thread round trip, a router chunk) then weigh half as much per event
+ * (measured under TrackStream load: 33 -> 31 µs of engine CPU per event); 2,048 measured no better.
+ */
+const ChunkSize = 1024
 const InFlight = 2
 
 interface Waiting {

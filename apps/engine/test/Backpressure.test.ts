@@ -59,8 +59,8 @@ describe("TrackStream backpressure", () => {
       client.close()
       assert.strictEqual(result.response.accepted, total)
       assert.isAbove(result.waits, 10, "the producer was told to wait")
-      // Two chunks of at most 512 per call: the store never holds more, however fast the producer is.
-      assert.isAtMost(seen.most, 1024)
+      // Two chunks of at most 1,024 per call: the store never holds more, however fast the producer is.
+      assert.isAtMost(seen.most, 2048)
     }).pipe(Effect.scoped)
   )
 })
