@@ -1,6 +1,7 @@
 import * as grpc from "@grpc/grpc-js"
 import { Cause, Effect, Exit, Runtime, Schema } from "effect"
 import { codeOf, type EngineError } from "./GrpcStatus.js"
+import { ServerOptions } from "./ServerOptions.js"
 
 export class BindFailed extends Schema.TaggedError<BindFailed>()("BindFailed", {
   address: Schema.String,
@@ -28,7 +29,8 @@ export const serve = (address: string, bindings: ReadonlyArray<ServiceBinding>, 
     Effect.async<{ readonly server: grpc.Server; readonly port: number }, BindFailed>((resume) => {
       const server = new grpc.Server({
         "grpc.max_receive_message_length": MaxMessageBytes,
-        "grpc.max_send_message_length": MaxMessageBytes
+        "grpc.max_send_message_length": MaxMessageBytes,
+        ...ServerOptions
       })
       for (const b of bindings) server.addService(b.definition, b.implementation)
       server.bindAsync(address, grpc.ServerCredentials.createInsecure(), (error, port) =>

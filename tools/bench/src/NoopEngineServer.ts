@@ -1,5 +1,6 @@
 import * as grpc from "@grpc/grpc-js"
 import { EventId } from "@nudge/domain"
+import { ServerOptions } from "@nudge/engine/ServerOptions"
 import {
   AuditServiceService,
   type Decision,
@@ -47,7 +48,7 @@ const decide = (request: TrackRequest) => {
   for (const watcher of watchers) watcher.write(decision)
 }
 
-const server = new grpc.Server()
+const server = new grpc.Server(ServerOptions)
 server.addService(IngestServiceService, {
   track: (call: grpc.ServerUnaryCall<TrackRequest, TrackResponse>, callback: grpc.sendUnaryData<TrackResponse>) => {
     callback(null, { eventId: EventId.forMessage(call.request.messageId), position: "0", duplicate: false })

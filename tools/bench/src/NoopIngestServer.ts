@@ -1,11 +1,12 @@
 import * as grpc from "@grpc/grpc-js"
+import { ServerOptions } from "@nudge/engine/ServerOptions"
 import { IngestServiceService, type TrackRequest, type TrackResponse, type TrackStreamResponse } from "@nudge/proto"
 
 /**
  * The baseline: grpc-js with the same generated decoders and nothing behind
  * them. Whatever the engine reaches is read against what this reaches.
  */
-const server = new grpc.Server()
+const server = new grpc.Server(ServerOptions)
 server.addService(IngestServiceService, {
   track: (_call: grpc.ServerUnaryCall<TrackRequest, TrackResponse>, callback: grpc.sendUnaryData<TrackResponse>) =>
     callback(null, { eventId: "", position: "0", duplicate: false }),
