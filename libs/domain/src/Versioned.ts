@@ -19,14 +19,6 @@ export interface EventClass<A> {
 export const trusted = <A>(cls: EventClass<A>, props: object): A => Object.assign(Object.create(cls.prototype), props)
 
 /**
- * The stored form of a family of tagged events: a versioned type name
- * (`Tracked.v1`) and a JSON payload without the tag. Every field's encoded
- * form is its type form (strings, numbers, JSON records), so encoding is a
- * copy, and decoding is the schema's compiled type guard (much cheaper
- * than a Schema decode) with the full decode only to explain a refusal.
- * Readers of an older version would be upcast here, before decoding.
- */
-/**
  * The event a payload was encoded from, kept on the payload where JSON and structured clones
  * do not carry it: a reader in this process that gets the very object back (the embedded
  * store hands its recent appends to its followers as they were appended) skips the check a
@@ -34,6 +26,14 @@ export const trusted = <A>(cls: EventClass<A>, props: object): A => Object.assig
  */
 const encodedFrom = Symbol("nudge.encodedFrom")
 
+/**
+ * The stored form of a family of tagged events: a versioned type name
+ * (`Tracked.v1`) and a JSON payload without the tag. Every field's encoded
+ * form is its type form (strings, numbers, JSON records), so encoding is a
+ * copy, and decoding is the schema's compiled type guard (much cheaper
+ * than a Schema decode) with the full decode only to explain a refusal.
+ * Readers of an older version would be upcast here, before decoding.
+ */
 export const codec = <A extends { readonly _tag: string }, I>(
   schema: Schema.Schema<A, I>,
   classes: Readonly<Record<A["_tag"], EventClass<A>>>,
