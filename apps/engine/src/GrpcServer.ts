@@ -1,4 +1,5 @@
 import * as grpc from "@grpc/grpc-js"
+import { NodeTextEncoding } from "@nudge/proto"
 import { Cause, Effect, Exit, Runtime, Schema } from "effect"
 import { codeOf, type EngineError } from "./GrpcStatus.js"
 import { ServerOptions } from "./ServerOptions.js"
@@ -27,6 +28,7 @@ const MaxMessageBytes = 4 * 1024 * 1024
 export const serve = (address: string, bindings: ReadonlyArray<ServiceBinding>, drainMs: number) =>
   Effect.acquireRelease(
     Effect.async<{ readonly server: grpc.Server; readonly port: number }, BindFailed>((resume) => {
+      NodeTextEncoding.install()
       const server = new grpc.Server({
         "grpc.max_receive_message_length": MaxMessageBytes,
         "grpc.max_send_message_length": MaxMessageBytes,
