@@ -1,6 +1,8 @@
 import { TriggerEvent, UserEvent } from "@nudge/domain"
 import {
+  type AppendError,
   type AppendRequest,
+  type AppendResult,
   EventStore,
   type ProposedEvent,
   type RecordedEvent,
@@ -35,13 +37,35 @@ export interface ActorOptions {
  */
 export const defaults: ActorOptions = { maxLiveUsers: 50_000, snapshotEvery: 200, partitions: 1, passivateAfterMs: 10 * 60_000 }
 
-type ActorError = StoreUnavailable | StateUnavailable | StreamDeleted
+export type ActorError = StoreUnavailable | StateUnavailable | StreamDeleted
 
 interface Live {
   state: UserState
   sinceSnapshot: number
   /** When the actors last took an input of this user (the clock's time, not event time). */
   lastInput: number
+}
+
+/**
+ * A partition's live users, and how many batches decided for each are not yet complete. Such
+ * a user's state is ahead of the store (its trigger revision counts decisions still being
+ * appended), so it is neither snapshotted nor passivated until they are.
+ */
+interface Partition {
+  readonly live: Map<string, Live>
+  readonly pending: Map<string, number>
+}
+
+/** One user's share of a batch, decided on `entry`: a recovery or a drop replaces the entry, and voids the work. */
+interface Work {
+  readonly userId: string
+  readonly entry: Live
+  readonly decisions: ReadonlyArray<TriggerEvent.TriggerEvent>
+  readonly request: AppendRequest | undefined
+  /** The trigger revision the append leaves when it succeeds. */
+  readonly nextRevision: number
+  readonly cancelled: ReadonlyArray<string>
+  readonly indexedAgain: ReadonlyArray<TriggerEvent.TriggerEvent>
 }
 
 /**
@@ -54,7 +78,15 @@ export interface Derived {
   readonly cancelledTimers: ReadonlyArray<string>
 }
 
-const nothingDerived: Derived = { state: [], cancelledTimers: [] }
+/**
+ * Inputs decided in memory whose decisions are not stored yet. `commit` stores them and gives
+ * the step that completes the batch (recoveries, snapshots, passivation); a caller may decide
+ * the next batch while a commit is in flight, and runs each completion before it commits the
+ * next batch (see the router).
+ */
+export interface Batch {
+  readonly commit: Effect.Effect<Effect.Effect<Derived, ActorError>, ActorError>
+}
 
 export const combine = (parts: ReadonlyArray<Derived>): Derived =>
   parts.length === 1
@@ -104,6 +136,8 @@ export class UserActors extends Context.Tag("@nudge/actors/UserActors")<
      * idle past `passivateAfterMs` are passivated on the way, so an empty call is the idle sweep.
      */
     readonly decide: (events: ReadonlyArray<RecordedEvent>) => Effect.Effect<Derived, ActorError>
+    /** `decide` in two steps: the inputs are decided now, and their decisions stored by the batch's `commit`. */
+    readonly begin: (events: ReadonlyArray<RecordedEvent>) => Effect.Effect<Batch, ActorError>
     readonly options: ActorOptions
     /** `decide`, then write what it left. */
     readonly handle: (events: ReadonlyArray<RecordedEvent>) => Effect.Effect<void, ActorError>
@@ -113,7 +147,7 @@ export class UserActors extends Context.Tag("@nudge/actors/UserActors")<
      * (re)starting from its checkpoint needs this, since live users may have moved past it (a failed write).
      */
     readonly forgetAll: Effect.Effect<void>
-    /** Snapshots every live user (at shutdown). */
+    /** Snapshots every live user whose decisions are all stored (at shutdown); the others reload from the log. */
     readonly passivateAll: Effect.Effect<void, StateUnavailable>
     readonly liveUsers: Effect.Effect<number>
   }
@@ -127,7 +161,7 @@ export const layer = (options: ActorOptions = defaults) =>
       const state = yield* StateStore
       const timers = yield* TimerStore
       const rulesRef = yield* Ref.make<ActiveRules>(ActiveRulesModule.none)
-      const partitions = Array.from({ length: options.partitions }, () => new Map<string, Live>())
+      const partitions: Array<Partition> = Array.from({ length: options.partitions }, () => ({ live: new Map(), pending: new Map() }))
       const livePerPartition = Math.max(1, Math.floor(options.maxLiveUsers / options.partitions))
 
       const snapshotEntries = (users: Iterable<UserState>) =>
@@ -211,13 +245,14 @@ export const layer = (options: ActorOptions = defaults) =>
       /**
        * Drops the least recently used users beyond the bound, and those idle since `now - passivateAfterMs`;
        * their snapshots are for the caller to write. The map is in order of last input, so both stop at the
-       * first user that stays.
+       * first user that stays, or that has decisions still being stored (those users came last).
        */
-      const passivate = (live: Map<string, Live>, now: number) => {
+      const passivate = ({ live, pending }: Partition, now: number) => {
         const evicted: Array<UserState> = []
         const idleSince = now - options.passivateAfterMs
         for (const entry of live.values()) {
           if (live.size - evicted.length <= livePerPartition && entry.lastInput > idleSince) break
+          if (pending.has(entry.state.userId)) break
           evicted.push(entry.state)
         }
         for (const s of evicted) live.delete(s.userId)
@@ -252,14 +287,28 @@ export const layer = (options: ActorOptions = defaults) =>
           return [...activated.alreadyStored, ...activated.decisions]
         })
 
-      /** Decides a partition's share of a chunk; on any failure its users are dropped, to be reloaded from the log. */
-      const runPartition = (live: Map<string, Live>, events: ReadonlyArray<RecordedEvent>, rules: ActiveRules, now: number) =>
-        decidePartition(live, events, rules, now).pipe(
-          Effect.onError(() => Effect.sync(() => events.forEach((e) => live.delete(userOf(e.stream)))))
-        )
+      const hold = ({ pending }: Partition, userId: string) => pending.set(userId, (pending.get(userId) ?? 0) + 1)
+      const release = ({ pending }: Partition, userId: string) => {
+        const left = (pending.get(userId) ?? 0) - 1
+        if (left > 0) pending.set(userId, left)
+        else pending.delete(userId)
+      }
+      /** On any failure a batch's users are dropped, to be reloaded from the log. */
+      const dropAll = (p: Partition, userIds: Iterable<string>) =>
+        Effect.sync(() => {
+          for (const userId of userIds) {
+            p.live.delete(userId)
+            p.pending.delete(userId)
+          }
+        })
 
-      const decidePartition = (live: Map<string, Live>, events: ReadonlyArray<RecordedEvent>, rules: ActiveRules, now: number) =>
+      /**
+       * Decides a partition's share of a batch in memory. A user with decisions gets the trigger revision
+       * its append will leave, so a next batch can be decided on it before that append is confirmed.
+       */
+      const prepare = (p: Partition, events: ReadonlyArray<RecordedEvent>, rules: ActiveRules, now: number) =>
         Effect.gen(function* () {
+          const live = p.live
           const byUser = new Map<string, Array<RecordedEvent>>()
           for (const e of events) {
             const userId = userOf(e.stream)
@@ -272,9 +321,7 @@ export const layer = (options: ActorOptions = defaults) =>
           const isNew = (userId: string) => byUser.get(userId)![0]!.revision === 0n
           const missing = [...byUser.keys()].filter((u) => !live.has(u) && !isNew(u))
           const snapshots = missing.length === 0 ? new Map<string, string>() : yield* state.get(missing.map(snapshotKey))
-          const work: Array<{ userId: string; state: UserState; decisions: Array<TriggerEvent.TriggerEvent>; inputs: number }> = []
-          const cancelled: Array<string> = []
-          const indexedAgain: Array<TriggerEvent.TriggerEvent> = []
+          const work: Array<Work> = []
           let sinceYield = 0
           for (const [userId, userEvents] of byUser) {
             sinceYield += userEvents.length
@@ -283,16 +330,17 @@ export const layer = (options: ActorOptions = defaults) =>
               yield* yieldToIo
             }
             let entry = live.get(userId)
-            let decisions: Array<TriggerEvent.TriggerEvent> = []
-            let inputs = 0
+            const decisions: Array<TriggerEvent.TriggerEvent> = []
+            const cancelled: Array<string> = []
+            let indexedAgain: ReadonlyArray<TriggerEvent.TriggerEvent> = []
             if (entry === undefined && isNew(userId)) {
               entry = { state: empty(userId), sinceSnapshot: 0, lastInput: now }
             } else if (entry === undefined) {
               const raw = snapshots.get(snapshotKey(userId))
               const activated = yield* activate(userId, raw, rules, userEvents)
               entry = { state: activated.state, sinceSnapshot: activated.replayed, lastInput: now }
-              decisions = activated.decisions
-              indexedAgain.push(...activated.alreadyStored)
+              decisions.push(...activated.decisions)
+              indexedAgain = activated.alreadyStored
               cancelled.push(...activated.cancelled.map((t) => timerKey(userId, t)))
             } else {
               // Least recently used first: re-inserting moves the user to the end.
@@ -309,73 +357,112 @@ export const layer = (options: ActorOptions = defaults) =>
               current = decided.state
               if (decided.decisions.length > 0) decisions.push(...decided.decisions)
               for (const t of decided.cancelled) cancelled.push(timerKey(userId, t))
-              inputs += 1
+              entry.sinceSnapshot += 1
             }
-            entry.state = current
-            work.push({ userId, state: current, decisions, inputs })
+            const request = decisions.length === 0 ? undefined : appendRequest(current, decisions)
+            const nextRevision = current.triggerRevision + (request?.events.length ?? 0)
+            entry.state = request === undefined ? current : { ...current, triggerRevision: nextRevision }
+            hold(p, userId)
+            work.push({ userId, entry, decisions, request, nextRevision, cancelled, indexedAgain })
           }
-          const writes = work.filter((w) => w.decisions.length > 0)
-          const allDecisions = writes.flatMap((w) => w.decisions)
+          return work
+        }).pipe(Effect.onError(() => dropAll(p, events.map((e) => userOf(e.stream)))))
+
+      /** Stores a prepared share's decisions, but those of users recovered or dropped since it was decided. */
+      const commit = (p: Partition, work: ReadonlyArray<Work>, rules: ActiveRules, now: number) =>
+        Effect.gen(function* () {
+          const writes = work.filter((w) => w.request !== undefined && p.live.get(w.userId) === w.entry)
           // The timer index first: a timer indexed for a decision that is then lost only wakes the actor for nothing.
-          yield* timers.schedule(timerEntries(allDecisions))
-          const results = writes.length === 0 ? [] : yield* store.appendMany(writes.map((w) => appendRequest(w.state, w.decisions)))
-          const snapshotsDue: Array<UserState> = []
-          const recovered: Array<TriggerEvent.TriggerEvent> = []
+          yield* timers.schedule(timerEntries(writes.flatMap((w) => w.decisions)))
+          const results = writes.length === 0 ? [] : yield* store.appendMany(writes.map((w) => w.request!))
+          return complete(p, work, writes, results, rules, now)
+        }).pipe(Effect.onError(() => dropAll(p, work.map((w) => w.userId))))
+
+      /**
+       * What follows the appends: a user whose append failed, or left another revision than its state expects
+       * (the trigger stream moved under it: a rebalance, or a "new" user that was not), is rebuilt from the log,
+       * and the work of later batches decided on its old state is void. Then snapshots and passivation, for
+       * users with no decisions still being stored.
+       */
+      const complete = (
+        p: Partition,
+        work: ReadonlyArray<Work>,
+        writes: ReadonlyArray<Work>,
+        results: ReadonlyArray<AppendResult | AppendError>,
+        rules: ActiveRules,
+        now: number
+      ) =>
+        Effect.gen(function* () {
+          const stored: Array<TriggerEvent.TriggerEvent> = []
           for (let i = 0; i < writes.length; i++) {
             const result = results[i]!
             const w = writes[i]!
-            if ("_tag" in result) {
-              // The trigger stream moved under this state (a rebalance, or a "new" user that was not): rebuild from the log.
-              recovered.push(...(yield* recover(live, w.userId, rules, now)))
+            if (!("_tag" in result) && Number(result.nextRevision) === w.nextRevision) {
+              stored.push(...w.decisions)
               continue
             }
-            const entry = live.get(w.userId)!
-            entry.state = { ...entry.state, triggerRevision: Number(result.nextRevision) }
+            p.pending.delete(w.userId)
+            stored.push(...(yield* recover(p.live, w.userId, rules, now)))
           }
+          const cancelled: Array<string> = []
+          const snapshotsDue: Array<UserState> = []
           for (const w of work) {
-            const entry = live.get(w.userId)
-            if (entry === undefined) continue
-            entry.sinceSnapshot += w.inputs
-            if (entry.sinceSnapshot >= options.snapshotEvery) {
+            release(p, w.userId)
+            const entry = p.live.get(w.userId)
+            if (entry !== w.entry) continue
+            cancelled.push(...w.cancelled)
+            stored.push(...w.indexedAgain)
+            if (entry.sinceSnapshot >= options.snapshotEvery && !p.pending.has(w.userId)) {
               entry.sinceSnapshot = 0
               snapshotsDue.push(entry.state)
             }
           }
           const derived: Derived = {
-            state: [...snapshotEntries([...snapshotsDue, ...passivate(live, now)]), ...indexEntries([...allDecisions, ...recovered, ...indexedAgain])],
+            state: [...snapshotEntries([...snapshotsDue, ...passivate(p, now)]), ...indexEntries(stored)],
             cancelledTimers: cancelled
           }
           return derived
-        })
+        }).pipe(Effect.onError(() => dropAll(p, work.map((w) => w.userId))))
 
-      const sweep = (live: Map<string, Live>, now: number): Derived => {
-        const idle = passivate(live, now)
-        return idle.length === 0 ? nothingDerived : { state: snapshotEntries(idle), cancelledTimers: [] }
-      }
-
-      const decide = (events: ReadonlyArray<RecordedEvent>) =>
+      const begin = (events: ReadonlyArray<RecordedEvent>) =>
         Effect.gen(function* () {
           const rules = yield* Ref.get(rulesRef)
           const now = yield* Clock.currentTimeMillis
           const split = partitions.map(() => [] as Array<RecordedEvent>)
           for (const e of events) split[hash(e.stream) % partitions.length]!.push(e)
-          const parts = yield* Effect.forEach(
-            split,
-            (part, i) => (part.length === 0 ? Effect.sync(() => sweep(partitions[i]!, now)) : runPartition(partitions[i]!, part, rules, now)),
-            { concurrency: "unbounded" }
-          )
-          return combine(parts)
+          // A partition with no inputs is still completed: that is its idle sweep.
+          const prepared = yield* Effect.forEach(split, (part, i) => prepare(partitions[i]!, part, rules, now), { concurrency: "unbounded" })
+          const batch: Batch = {
+            commit: Effect.forEach(prepared, (work, i) => commit(partitions[i]!, work, rules, now), { concurrency: "unbounded" }).pipe(
+              Effect.map((completions) => Effect.map(Effect.all(completions), combine))
+            )
+          }
+          return batch
         })
+
+      const decide = (events: ReadonlyArray<RecordedEvent>) =>
+        begin(events).pipe(
+          Effect.flatMap((batch) => batch.commit),
+          Effect.flatten
+        )
 
       return {
         decide,
+        begin,
         options,
         handle: (events) =>
           Effect.flatMap(decide(events), (derived) => Effect.zipRight(state.set(derived.state), timers.remove(derived.cancelledTimers))),
         setRules: (rules) => Ref.set(rulesRef, rules),
-        forgetAll: Effect.sync(() => partitions.forEach((p) => p.clear())),
-        passivateAll: Effect.suspend(() => state.set(snapshotEntries(partitions.flatMap((p) => [...p.values()].map((l) => l.state))))),
-        liveUsers: Effect.sync(() => partitions.reduce((n, p) => n + p.size, 0))
+        forgetAll: Effect.sync(() =>
+          partitions.forEach((p) => {
+            p.live.clear()
+            p.pending.clear()
+          })
+        ),
+        passivateAll: Effect.suspend(() =>
+          state.set(snapshotEntries(partitions.flatMap((p) => [...p.live.values()].map((l) => l.state).filter((s) => !p.pending.has(s.userId)))))
+        ),
+        liveUsers: Effect.sync(() => partitions.reduce((n, p) => n + p.live.size, 0))
       }
     })
   )
