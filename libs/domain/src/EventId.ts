@@ -10,10 +10,18 @@ const bytesOf = (uuid: string) => {
 
 const variant = ["8", "9", "a", "b"]
 
+/** Namespace and name are laid out in one buffer kept for the purpose, grown for a longer name. */
+let scratch = Buffer.allocUnsafe(512)
+
 /** RFC 4122 name-based UUID (version 5, SHA-1): the same name always gives the same id. */
 export const uuidV5 = (namespace: string, name: string): string => {
-  // One-shot hashing of one buffer: an id per ingested event made the streaming Hash object a visible cost.
-  const h = hash("sha1", Buffer.concat([bytesOf(namespace), Buffer.from(name, "utf8")]), "hex")
+  // One-shot hashing of a reused buffer: an id per ingested event and three per firing made the streaming Hash
+  // object, then the two buffers a concatenation allocates, visible costs.
+  const longest = 16 + 3 * name.length
+  if (longest > scratch.length) scratch = Buffer.allocUnsafe(longest)
+  bytesOf(namespace).copy(scratch, 0)
+  const length = 16 + scratch.write(name, 16, "utf8")
+  const h = hash("sha1", scratch.subarray(0, length), "hex")
   return `${h.slice(0, 8)}-${h.slice(8, 12)}-5${h.slice(13, 16)}-${variant[parseInt(h[16]!, 16) & 0x3]}${h.slice(17, 20)}-${h.slice(20, 32)}`
 }
 
