@@ -126,7 +126,7 @@ const encode = (messageId: string, userId: string, name: string, properties: Rec
     }).finish()
   )
 
-const encodeAll = (count: number, f: (i: number) => { messageId: string; userId: string; name: string; properties: Record<string, unknown> }): Encoded => {
+const encodeAll = (count: number, f: (i: number) => Message): Encoded => {
   const buffers: Array<Buffer> = new Array(count)
   const eventIds: Array<string> = new Array(count)
   for (let i = 0; i < count; i++) {
@@ -154,13 +154,21 @@ export const markerEvents = (runId: string, tag: string, count: number) =>
     properties: {}
   }))
 
+export interface Message {
+  readonly messageId: string
+  readonly userId: string
+  readonly name: string
+  readonly properties: Record<string, unknown>
+}
+
 /**
- * `count` events over `users` users: event `i` goes to user `(i * 7919) % users` (7919 is prime
- * and coprime with the user counts used, so the first `users` events reach every user once
- * before any user repeats), 10% "Session Started", the rest spread over the 20 names, with
- * pseudo-random plan, value, page and tier (xorshift32, fixed seed: the same stream every run).
+ * The throughput load's messages, in order (call it with 0, 1, 2, ...): message `i` goes to user
+ * `(i * 7919) % users` (7919 is prime and coprime with the user counts used, so the first `users`
+ * messages reach every user once before any user repeats), 10% "Session Started", the rest spread
+ * over the 20 names, with pseudo-random plan, value, page and tier (xorshift32, fixed seed: the
+ * same stream every run).
  */
-export const throughputEvents = (runId: string, count: number, users: number) => {
+export const throughputMessages = (runId: string, users: number): ((i: number) => Message) => {
   let x = 0x9e3779b9 | 0
   const next = () => {
     x ^= x << 13
@@ -168,7 +176,7 @@ export const throughputEvents = (runId: string, count: number, users: number) =>
     x ^= x << 5
     return (x >>> 0) / 4_294_967_296
   }
-  return encodeAll(count, (i) => {
+  return (i) => {
     const r = next()
     return {
       messageId: `${runId}-tp-${i}`,
@@ -181,5 +189,8 @@ export const throughputEvents = (runId: string, count: number, users: number) =>
         tier: tiers[Math.floor(next() * tiers.length)]!
       }
     }
-  })
+  }
 }
+
+/** `count` throughput messages over `users` users, encoded. */
+export const throughputEvents = (runId: string, count: number, users: number) => encodeAll(count, throughputMessages(runId, users))
