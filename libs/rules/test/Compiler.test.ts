@@ -287,7 +287,7 @@ describe("index and requirements", () => {
 })
 
 describe("events a rule's filters reject", () => {
-  const compiled = Compiler.compile({
+  const set: RuleSet = {
     rules: [
       {
         id: "pro-viewer",
@@ -299,9 +299,10 @@ describe("events a rule's filters reject", () => {
         when: { all: [{ event: { name: "A", where: { p: 1 }, within: 100 } }, { trait: { plan: "pro" } }] }
       }
     ]
-  })
-  const observe = (state: RulesState.RulesState, id: string, occurredAt: number, p: number) =>
-    Evaluation.observe(compiled, state, { id, name: "A", occurredAt, properties: { p } })
+  }
+  const compiled = Compiler.compile(set)
+  const observe = (state: RulesState.RulesState, id: string, occurredAt: number, p: number, rules = compiled) =>
+    Evaluation.observe(rules, state, { id, name: "A", occurredAt, properties: { p } })
 
   it("do not decide it again, unless something else changed what it reads since its last decision", () => {
     const first = observe(RulesState.make(), "1", 1, 1)
@@ -310,5 +311,15 @@ describe("events a rule's filters reject", () => {
     assert.deepStrictEqual(rejected.matches, [])
     const identified = observe(RulesState.identify(rejected.state, { plan: "pro" }), "3", 3, 2)
     assert.deepStrictEqual(identified.matches.map((m) => [m.ruleId, m.causeEventId]), [["pro-viewer", "3"]])
+  })
+
+  it("are decided again on a view built from another user's released one", () => {
+    const oneView = Compiler.compile(set, { keptViews: 1 })
+    const rejected = observe(observe(RulesState.make(), "1", 1, 1, oneView).state, "2", 2, 2, oneView)
+    const identified = RulesState.identify(rejected.state, { plan: "pro" })
+    // Another user's rule is decided through a view that is then released, its numbers free for the next view.
+    observe(RulesState.make(), "b", 2, 1, oneView)
+    const next = observe(identified, "3", 3, 2, oneView)
+    assert.deepStrictEqual(next.matches.map((m) => [m.ruleId, m.causeEventId]), [["pro-viewer", "3"]])
   })
 })

@@ -188,11 +188,13 @@ const build = (layout: Layout, state: Mutable<RulesState>): View => {
     const list = lists[slot]
     return list === undefined ? noEvents : columnsOf(list, stream)
   })
-  const rules = new Float64Array(layout.ruleIds.length * perRule)
+  const ring = ringOf(layout)
+  const rules = ring.spare.pop() ?? new Float64Array(layout.ruleIds.length * perRule)
   for (let slot = 0; slot < layout.ruleIds.length; slot++) {
     rules[slot * perRule] = notHolding
     rules[slot * perRule + 1] = noTimer
     rules[slot * perRule + 2] = NaN
+    rules[slot * perRule + 3] = 0
   }
   // From the record as it came (a snapshot's holds only the rules that hold): reading every rule
   // by name from the full record is a lookup per rule that the slot index does not need.
@@ -233,9 +235,23 @@ export const viewOf = (layout: Layout, state: RulesState): View => {
 interface Ring {
   views: Array<WeakRef<View> | undefined>
   head: number
+  /**
+   * The per-rule numbers of released views, for the next views built. A typed array that size
+   * lives outside V8's heap, and with more active users than kept views every input built one
+   * and left one to the collector.
+   */
+  spare: Array<Float64Array>
 }
 
 const rings = new WeakMap<Layout, Ring>()
+/** Each view built past the bound releases one, so a few spares are enough. */
+const maxSpare = 16
+
+const ringOf = (layout: Layout): Ring => {
+  let ring = rings.get(layout)
+  if (ring === undefined) rings.set(layout, (ring = { views: [], head: 0, spare: [] }))
+  return ring
+}
 
 /**
  * Second chance (the CLOCK policy): past the bound, the oldest view goes unless it was used
@@ -244,8 +260,7 @@ const rings = new WeakMap<Layout, Ring>()
  */
 const keep = (view: View): void => {
   const layout = view.layout
-  let ring = rings.get(layout)
-  if (ring === undefined) rings.set(layout, (ring = { views: [], head: 0 }))
+  const ring = ringOf(layout)
   ring.views.push(new WeakRef(view))
   while (ring.views.length - ring.head > layout.keptViews) {
     const entry = ring.views[ring.head]!
@@ -255,7 +270,7 @@ const keep = (view: View): void => {
     if (oldest.used) {
       oldest.used = false
       ring.views.push(entry)
-    } else release(oldest)
+    } else if (release(oldest) && ring.spare.length < maxSpare) ring.spare.push(oldest.rules)
   }
   if (ring.head > layout.keptViews) {
     ring.views = ring.views.slice(ring.head)
@@ -263,10 +278,14 @@ const keep = (view: View): void => {
   }
 }
 
-/** Back to the plain state, unless the state has moved on to another view since. */
-const release = (view: View): void => {
+/**
+ * Back to the plain state, unless the state has moved on to another view since; whether it did.
+ * Nothing reads a view but through its state, so a released view's numbers are free for another.
+ */
+const release = (view: View): boolean => {
   const state = view.state as Mutable<RulesState> & WithView
-  if (state[viewKey] !== view) return
+  if (state[viewKey] !== view) return false
   state[viewKey] = undefined
   state.edges = holding(state.edges)
+  return true
 }
