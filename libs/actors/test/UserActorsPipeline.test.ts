@@ -78,7 +78,7 @@ describe("UserActors batches in flight", () => {
           Effect.gen(function* () {
             const all = batches(yield* storeHistory)
             const actors = yield* actorsInstance
-            for (const events of all) yield* writeDerived(yield* actors.decide(events))
+            for (const events of all) yield* actors.handle(events)
             return yield* decisions
           })
         )
@@ -95,7 +95,7 @@ describe("UserActors batches in flight", () => {
           Effect.gen(function* () {
             const all = batches(yield* storeHistory)
             const ahead = yield* actorsInstance
-            for (const events of all.slice(0, 4)) yield* writeDerived(yield* ahead.decide(events))
+            for (const events of all.slice(0, 4)) yield* ahead.handle(events)
             yield* pipelined(yield* actorsInstance, all)
             return yield* decisions
           })

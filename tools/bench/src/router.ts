@@ -16,7 +16,7 @@ import * as fs from "node:fs"
 import * as os from "node:os"
 import * as path from "node:path"
 import { type Message, ruleSetYaml, throughputMessages } from "./E2eWorkload.js"
-import { writeSection } from "./Report.js"
+import { format, writeSection } from "./Report.js"
 
 const events = Number(process.env["BENCH_EVENTS"] ?? 200_000)
 const users = Number(process.env["BENCH_USERS"] ?? 100_000)
@@ -24,7 +24,6 @@ const rules = Number(process.env["BENCH_RULES"] ?? 100)
 /** Inputs an append commits, as TrackStream chunks do. */
 const commitSize = 1_024
 
-const format = (n: number) => Math.round(n).toLocaleString("en-US")
 const t0 = Date.UTC(2026, 10, 1)
 
 const tracked = (message: (i: number) => Message, i: number) => {

@@ -7,7 +7,7 @@
 import { cpus, loadavg } from "node:os"
 import { Compiler, Evaluation, RulesState, type Timer } from "@nudge/rules"
 import { Engine } from "json-rules-engine"
-import { writeSection } from "./Report.js"
+import { format, writeSection } from "./Report.js"
 import {
   comparisonEvent,
   comparisonJsonRules,
@@ -108,8 +108,6 @@ const throughMixedRules = (seconds: number, sessionLength: number) => {
     keptPerUser: kept / users
   }
 }
-
-const format = (n: number) => Math.round(n).toLocaleString("en-US")
 
 /**
  * The target is a rate on one core. V8's parallel scavenges would use the other core too: measured here, they
