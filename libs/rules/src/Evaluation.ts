@@ -154,7 +154,7 @@ const decideTimer = (rule: CompiledRule, view: View, timer: TimerRequest, out: C
 /** Decides the rule's pending timers due before `before`, so a timer delivered late is not lost. */
 const catchUp = (rule: CompiledRule, view: View, before: number, out: Collector) => {
   if (!rule.condition.canRise) return
-  while (view.dueBefore(rule.slot, before)) decideTimer(rule, view, view.timers[rule.slot]!, out)
+  while (view.dueBefore(rule.slot, before)) decideTimer(rule, view, view.timer(rule.slot)!, out)
 }
 
 /**
@@ -202,7 +202,7 @@ export const timerDue = (compiled: CompiledRuleSet, state: RulesState, timer: Ti
   const view = viewOf(compiled.layout, state)
   const out = new Collector()
   const rule = compiled.byId.get(timer.ruleId)
-  const pending = rule === undefined ? state.timers.find((t) => t.ruleId === timer.ruleId) : view.timers[rule.slot]
+  const pending = rule === undefined ? state.timers.find((t) => t.ruleId === timer.ruleId) : view.timer(rule.slot)
   if (pending === undefined || pending.dueAt !== timer.dueAt || pending.ruleVersion !== timer.ruleVersion) {
     return out.outcome(state)
   }

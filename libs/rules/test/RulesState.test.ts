@@ -89,18 +89,6 @@ describe("RulesState", () => {
     }
   })
 
-  it("keeps edge memory with the same keys in the same order for every user, whatever the order of their events", () => {
-    const observeAll = (names: ReadonlyArray<string>) => {
-      let state = RulesState.make()
-      names.forEach((name, i) => (state = Evaluation.observe(compiled, state, { id: `${i}`, name, occurredAt: i, properties: {} }).state))
-      return state
-    }
-    const one = observeAll(["Abandoned Cart", "Viewed Feature", "Session Started"])
-    const other = observeAll(["Session Started", "Completed Purchase", "Viewed Feature"])
-    assert.deepStrictEqual(Object.keys(one.edges), Object.keys(other.edges))
-    assert.deepStrictEqual(Object.keys(one.edges).sort(), compiled.rules.map((rule) => rule.id).sort())
-  })
-
   it("merges traits, null clears one", () => {
     const state = RulesState.identify(RulesState.identify(RulesState.make(), { plan: "pro", seats: 3 }), { seats: null, tz: "Europe/Paris" })
     assert.deepStrictEqual(state.traits, { plan: "pro", tz: "Europe/Paris" })

@@ -8,13 +8,14 @@
  * and spreads leave it behind; a state without one (revived, copied, or last used with
  * another rule set) gets it rebuilt from the public fields on first use.
  *
- * Only the most recently used users keep their view (`Layout.keptViews`): a view with its
- * dense edge record is more than half of an idle user's memory (measured with 100 rules:
- * 6.5 KB a user with it, about 2.5 KB without), and a user who comes back pays one rebuild,
- * as after a snapshot.
+ * Only the most recently used users keep their view (`Layout.keptViews`), and a user who
+ * comes back pays one rebuild, as after a snapshot. A rebuild is most of an activation
+ * (users beyond the live bound come back from snapshots all the time), so it allocates
+ * only what the layout's slots need: the per-rule numbers are recycled, and the state's
+ * own records are used as they are.
  */
 import type { Mutable, RulesState, StoredEvent } from "../RulesState.js"
-import { holding, notHolding, timerList } from "../RulesState.js"
+import { notHolding, timerList } from "../RulesState.js"
 import type { TimerRequest } from "../Timer.js"
 import type { Layout, Stream } from "./layout.js"
 import type { Columns } from "./columns.js"
@@ -35,8 +36,9 @@ const put = <A>(record: Record<string, A>, key: string, value: A): void => {
 
 /**
  * Per rule slot, four numbers: the edge memory, the pending timer's due time and rule
- * version (copied, so deciding that a timer stays as it is reads no timer object), and 1
- * once the rule was decided through this view.
+ * version (copied, so deciding that a timer stays as it is reads no timer object, and the
+ * few that are read are found in the state's short list), and 1 once the rule was decided
+ * through this view.
  */
 const perRule = 4
 const noTimer = Infinity
@@ -53,9 +55,7 @@ export class View {
     /** Per name slot: the list in `events`. */
     readonly lists: Array<Array<StoredEvent> | undefined>,
     /** See `perRule`; rules read by the same event names have adjacent slots. */
-    readonly rules: Float64Array,
-    /** Per rule slot: the rule's entry in `timers`. */
-    readonly timers: Array<TimerRequest | undefined>
+    readonly rules: Float64Array
   ) {}
 
   /** Keeps the event; returns its offset in the name's columns, or -1 (see `insert`). */
@@ -76,6 +76,11 @@ export class View {
     return this.rules[slot * perRule]!
   }
 
+  /**
+   * Written through to the state's record as it is, a hash table (see `RulesState.make`):
+   * each write boxes a number there, which costs less than giving every rebuilt view a
+   * record with a field per rule (a hundred boxed numbers a rebuild with 100 rules).
+   */
   setEdge(slot: number, ruleId: string, until: number): void {
     this.rules[slot * perRule] = until
     put(this.state.edges as Record<string, number>, ruleId, until)
@@ -105,9 +110,11 @@ export class View {
     return this.rules[slot * perRule + 1]! <= at
   }
 
-  /** The rule's pending timer; the per-rule numbers say whether there is one, sparing a read of `timers`. */
+  /** The rule's pending timer; the per-rule numbers say whether there is one, sparing a scan of `timers`. */
   timer(slot: number): TimerRequest | undefined {
-    return this.rules[slot * perRule + 1] === noTimer ? undefined : this.timers[slot]
+    if (this.rules[slot * perRule + 1] === noTimer) return undefined
+    const ruleId = this.layout.ruleIds[slot]
+    return this.state.timers.find((t) => t.ruleId === ruleId)
   }
 
   /** Whether the rule's pending timer is due at `dueAt` for this rule version. */
@@ -118,7 +125,6 @@ export class View {
   /** Replaces the rule's timer, if any; the new one goes last, as scheduled. */
   setTimer(slot: number, timer: TimerRequest): void {
     this.clearTimer(slot)
-    this.timers[slot] = timer
     this.rules[slot * perRule + 1] = timer.dueAt
     this.rules[slot * perRule + 2] = timer.ruleVersion
     ;(this.state.timers as Array<TimerRequest>).push(timer)
@@ -127,7 +133,6 @@ export class View {
   clearTimer(slot: number): void {
     const pending = this.timer(slot)
     if (pending === undefined) return
-    this.timers[slot] = undefined
     this.rules[slot * perRule + 1] = noTimer
     this.rules[slot * perRule + 2] = NaN
     removeTimer(this.state, pending)
@@ -145,44 +150,9 @@ interface WithView {
   [viewKey]?: View
 }
 
-/**
- * The state's edge memory as an ordinary object with the layout's rule ids first, in slot
- * order, then any others (rules of other sets). Every user's record then has the same keys
- * in the same order, so V8 gives them one hidden class with a number field per rule, and
- * `setEdge` updates a field in place; in a hash table each update boxed a new number
- * (measured: an eighth of `observe`, mostly in the garbage collector). Past V8's limit on
- * fields the object turns into a hash table again, as before.
- */
-const edgeRecord = (layout: Layout, edges: Readonly<Record<string, number>>): Record<string, number> => {
-  // A copy of the layout's record: defining a hundred fields one by one for every reactivated
-  // user cost a quarter of its first event (measured with 100 rules); a spread copies the shape.
-  const ordered = { ...edgeTemplate(layout) }
-  for (const id of Object.keys(edges)) put(ordered, id, edges[id]!)
-  return ordered
-}
-
-const edgeTemplates = new WeakMap<Layout, Readonly<Record<string, number>>>()
-
-/**
- * Every rule of the layout, in slot order, not holding. Defined, not assigned: V8 turns an
- * object that gets more than a dozen fields by computed-key assignment into a hash table,
- * and copying a hash table costs a hundred times more than copying fields (measured with
- * 100 rules: 21 against 0.2 µs).
- */
-const edgeTemplate = (layout: Layout) => {
-  let template = edgeTemplates.get(layout)
-  if (template === undefined) {
-    const record: Record<string, number> = {}
-    for (const id of layout.ruleIds) define(record, id, notHolding)
-    edgeTemplates.set(layout, (template = record))
-  }
-  return template
-}
-
 const build = (layout: Layout, state: Mutable<RulesState>): View => {
   const edges = state.edges
   state.timers = timerList(state.timers)
-  state.edges = edgeRecord(layout, edges)
   const lists = layout.streams.map((stream) => own(state.events, stream.name) as Array<StoredEvent> | undefined)
   const columns = layout.streams.map((stream, slot) => {
     const list = lists[slot]
@@ -196,21 +166,19 @@ const build = (layout: Layout, state: Mutable<RulesState>): View => {
     rules[slot * perRule + 2] = NaN
     rules[slot * perRule + 3] = 0
   }
-  // From the record as it came (a snapshot's holds only the rules that hold): reading every rule
-  // by name from the full record is a lookup per rule that the slot index does not need.
+  // From the record's keys (a snapshot's holds only the rules that hold): reading every rule
+  // by name is a lookup per rule that the slot index does not need.
   for (const id of Object.keys(edges)) {
     const slot = layout.ruleSlot(id)
     if (slot !== undefined) rules[slot * perRule] = edges[id]!
   }
-  const timers = new Array<TimerRequest | undefined>(layout.ruleIds.length).fill(undefined)
   for (const timer of state.timers) {
     const slot = layout.ruleSlot(timer.ruleId)
     if (slot === undefined) continue
-    timers[slot] = timer
     rules[slot * perRule + 1] = timer.dueAt
     rules[slot * perRule + 2] = timer.ruleVersion
   }
-  return new View(state, layout, columns, lists, rules, timers)
+  return new View(state, layout, columns, lists, rules)
 }
 
 /** The state's view for this layout, built on first use. */
@@ -279,13 +247,12 @@ const keep = (view: View): void => {
 }
 
 /**
- * Back to the plain state, unless the state has moved on to another view since; whether it did.
+ * Detaches the view from its state, unless the state has moved on to another view since; whether it did.
  * Nothing reads a view but through its state, so a released view's numbers are free for another.
  */
 const release = (view: View): boolean => {
   const state = view.state as Mutable<RulesState> & WithView
   if (state[viewKey] !== view) return false
   state[viewKey] = undefined
-  state.edges = holding(state.edges)
   return true
 }
