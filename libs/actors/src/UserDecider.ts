@@ -1,4 +1,4 @@
-import { TriggerEvent, type UserEvent } from "@nudge/domain"
+import { TriggerEvent, type UserEvent, Versioned } from "@nudge/domain"
 import { Evaluation, RulesState, type Timer } from "@nudge/rules"
 import type { ActiveRules } from "./ActiveRules.js"
 import { resolve } from "./Resolver.js"
@@ -23,7 +23,7 @@ const maxRecent = 64
 const none: ReadonlyArray<never> = []
 
 const scheduled = (userId: string, timers: ReadonlyArray<Timer.TimerRequest>) =>
-  timers.map((t) => new TriggerEvent.TimerScheduled({ userId, ...t }, true))
+  timers.map((t) => Versioned.trusted(TriggerEvent.TimerScheduled, { _tag: "TimerScheduled", userId, ...t }))
 
 /**
  * A late event (it happened before the latest event time seen) can show that
