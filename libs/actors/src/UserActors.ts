@@ -183,29 +183,42 @@ export const layer = (options: ActorOptions = defaults) =>
         snapshot: string | undefined,
         rules: ActiveRules,
         inHand: ReadonlyArray<RecordedEvent> = []
-      ) =>
-        Effect.gen(function* () {
-          const saved = snapshot === undefined ? undefined : (JSON.parse(snapshot) as UserState)
-          const base = saved === undefined ? empty(userId) : { ...saved, rules: RulesState.revive(saved.rules) }
-          const continues = saved !== undefined && inHand.length > 0 && Number(inHand[0]!.revision) === base.userRevision + 1
-          const triggerTail = continues ? [] : yield* store.read(TriggerEvent.streamOf(userId), { from: BigInt(base.triggerRevision + 1) })
-          const userTail = continues ? inHand : yield* store.read(UserEvent.streamOf(userId), { from: BigInt(base.userRevision + 1) })
-          const stored = new Set(triggerTail.map((e) => e.id))
-          const last = triggerTail.at(-1)
-          let current: UserState = { ...base, triggerRevision: last === undefined ? base.triggerRevision : Number(last.revision) }
-          const decisions: Array<TriggerEvent.TriggerEvent> = []
-          const alreadyStored: Array<TriggerEvent.TriggerEvent> = []
-          const cancelled: Array<UserDecider.Decided["cancelled"][number]> = []
-          for (const e of userTail) {
-            const input = toInput(e)
-            if (input === undefined) continue
-            const decided = UserDecider.decide(rules, current, input)
-            current = decided.state
-            cancelled.push(...decided.cancelled)
-            for (const d of decided.decisions) (stored.has(TriggerEvent.eventIdOf(d)) ? alreadyStored : decisions).push(d)
-          }
-          return { state: current, decisions, alreadyStored, cancelled, replayed: userTail.length }
+      ) => {
+        const saved = snapshot === undefined ? undefined : (JSON.parse(snapshot) as UserState)
+        const base = saved === undefined ? empty(userId) : { ...saved, rules: RulesState.revive(saved.rules) }
+        if (saved !== undefined && inHand.length > 0 && Number(inHand[0]!.revision) === base.userRevision + 1) {
+          return Effect.succeed(replay(base, [], inHand, rules))
+        }
+        return Effect.gen(function* () {
+          const triggerTail = yield* store.read(TriggerEvent.streamOf(userId), { from: BigInt(base.triggerRevision + 1) })
+          const userTail = yield* store.read(UserEvent.streamOf(userId), { from: BigInt(base.userRevision + 1) })
+          return replay(base, triggerTail, userTail, rules)
         })
+      }
+
+      /** Decides `userTail` on `base`; what `triggerTail` (stored after `base`) already holds is not decided again. */
+      const replay = (
+        base: UserState,
+        triggerTail: ReadonlyArray<RecordedEvent>,
+        userTail: ReadonlyArray<RecordedEvent>,
+        rules: ActiveRules
+      ) => {
+        const stored = new Set(triggerTail.map((e) => e.id))
+        const last = triggerTail.at(-1)
+        let current: UserState = { ...base, triggerRevision: last === undefined ? base.triggerRevision : Number(last.revision) }
+        const decisions: Array<TriggerEvent.TriggerEvent> = []
+        const alreadyStored: Array<TriggerEvent.TriggerEvent> = []
+        const cancelled: Array<UserDecider.Decided["cancelled"][number]> = []
+        for (const e of userTail) {
+          const input = toInput(e)
+          if (input === undefined) continue
+          const decided = UserDecider.decide(rules, current, input)
+          current = decided.state
+          cancelled.push(...decided.cancelled)
+          for (const d of decided.decisions) (stored.size > 0 && stored.has(TriggerEvent.eventIdOf(d)) ? alreadyStored : decisions).push(d)
+        }
+        return { state: current, decisions, alreadyStored, cancelled, replayed: userTail.length }
+      }
 
       /**
        * One event per decision id: the rules can name the same cause for two deadlines of one rule (an absence
