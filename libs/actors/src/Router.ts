@@ -58,8 +58,12 @@ export const run = Effect.gen(function* () {
    * them, since it may schedule a timer under a key cancelled here and must find it gone first.
    */
   let committing: Fiber.Fiber<Derived, ActorError> | undefined
-  /** What the batches leave (snapshots, the firing index) and the checkpoint they reached, written in order. */
+  /**
+   * What the last two batches leave (snapshots, the firing index) and the checkpoint they reached, written in
+   * order. A batch waits for the write of the one two before it, so writes slower than deciding cannot pile up.
+   */
   let writing: Fiber.Fiber<void, ActorError> | undefined
+  let wrote: Fiber.Fiber<void, ActorError> | undefined
   const joined = <A>(fiber: Fiber.Fiber<A, ActorError> | undefined) => (fiber === undefined ? Effect.void : Effect.asVoid(Fiber.join(fiber)))
   const settled = Effect.suspend(() => Effect.zipRight(joined(committing), joined(writing)))
 
@@ -73,6 +77,7 @@ export const run = Effect.gen(function* () {
     Effect.gen(function* () {
       const batch = yield* deciding.withPermits(1)(actors.begin(events))
       yield* joined(committing)
+      yield* joined(wrote)
       const committed = yield* Effect.fork(
         batch.commit.pipe(
           Effect.flatMap((complete) => deciding.withPermits(1)(complete)),
@@ -82,6 +87,7 @@ export const run = Effect.gen(function* () {
       )
       const previous = writing
       committing = committed
+      wrote = previous
       writing = yield* Effect.fork(
         Fiber.join(committed).pipe(
           Effect.zipLeft(joined(previous)),
