@@ -1,8 +1,8 @@
 import { assert, describe, it } from "@effect/vitest"
 import { EventId, TriggerEvent, UserEvent } from "@nudge/domain"
 import { type AppendResult, EventStore, Position, SqliteDatabase, SqliteEventStore } from "@nudge/event-store"
-import { SqliteState, StateStore, StateUnavailable } from "@nudge/state"
-import { Duration, Effect, Exit, Fiber, Layer, Schedule } from "effect"
+import { SqliteState, StateStore, StateUnavailable, TimerStore } from "@nudge/state"
+import { Context, Duration, Effect, Exit, Fiber, Layer, Schedule } from "effect"
 import * as fs from "node:fs"
 import * as os from "node:os"
 import * as path from "node:path"
@@ -11,14 +11,13 @@ import { history, rules } from "./history.js"
 
 const users = Array.from({ length: 24 }, (_, u) => `u-${u}`)
 
-const stores = (options: Partial<UserActors.ActorOptions> = {}) =>
-  UserActors.layer({ maxLiveUsers: 5, snapshotEvery: 3, partitions: 1, passivateAfterMs: 600_000, ...options }).pipe(
-    Layer.provideMerge(
-      Layer.merge(SqliteEventStore.layerSqlite, SqliteState.layerSqlite).pipe(
-        Layer.provide(SqliteDatabase.layer({ filename: path.join(fs.mkdtempSync(path.join(os.tmpdir(), "nudge-router-")), "events.db") }))
-      )
-    )
+const sqlite = () =>
+  Layer.merge(SqliteEventStore.layerSqlite, SqliteState.layerSqlite).pipe(
+    Layer.provide(SqliteDatabase.layer({ filename: path.join(fs.mkdtempSync(path.join(os.tmpdir(), "nudge-router-")), "events.db") }))
   )
+
+const stores = (options: Partial<UserActors.ActorOptions> = {}, base: ReturnType<typeof sqlite> = sqlite()) =>
+  UserActors.layer({ maxLiveUsers: 5, snapshotEvery: 3, partitions: 1, passivateAfterMs: 600_000, ...options }).pipe(Layer.provideMerge(base))
 
 /** Appends events in one commit, so the router takes them as one chunk; returns the position of the last. */
 const append = (events: ReadonlyArray<UserEvent.Tracked>) =>
@@ -86,8 +85,78 @@ const run = (failing: boolean) =>
     return { decided, firings: firingIds.length, unindexed: firingIds.filter((id) => !index.has(UserActors.firingKey(id))) }
   }).pipe(Effect.scoped, Effect.provide(stores()))
 
+/** The history in small commits with a pause after each, so the router takes several chunks; the decisions stored. */
+const inSmallCommits = Effect.gen(function* () {
+  const actors = yield* UserActors.UserActors
+  yield* actors.setRules(rules)
+  yield* Effect.forkScoped(Router.run)
+  const events = history()
+  let last = ""
+  for (let i = 0; i < events.length; i += 28) {
+    last = yield* append(events.slice(i, i + 28))
+    yield* Effect.sleep("10 millis")
+  }
+  yield* checkpointReaches(last)
+  return yield* decisions
+})
+
+/**
+ * The embedded stores with every state write 100 ms slow, counting the router's trigger appends and, at most, how
+ * many of them were made ahead of its completed writes.
+ */
+const slowWrites = () => {
+  const counts = { commits: 0, written: 0, ahead: 0 }
+  const base = Layer.effectContext(
+    Effect.gen(function* () {
+      const store = yield* EventStore
+      const state = yield* StateStore
+      const timers = yield* TimerStore
+      return Context.make(
+        EventStore,
+        EventStore.of({
+          ...store,
+          appendMany: (requests) =>
+            Effect.sync(() => {
+              if (!requests.some((r) => r.stream.startsWith(TriggerEvent.streamPrefix))) return
+              counts.commits++
+              counts.ahead = Math.max(counts.ahead, counts.commits - counts.written)
+            }).pipe(Effect.zipRight(store.appendMany(requests)))
+        })
+      ).pipe(
+        Context.add(
+          StateStore,
+          StateStore.of({
+            ...state,
+            set: (entries) =>
+              Effect.sleep("100 millis").pipe(
+                Effect.zipRight(state.set(entries)),
+                Effect.tap(() => Effect.sync(() => void counts.written++))
+              )
+          })
+        ),
+        Context.add(TimerStore, timers)
+      )
+    })
+  ).pipe(Layer.provide(sqlite()))
+  return { counts, layer: stores({}, base) }
+}
+
 describe("Router", () => {
   // Live clock: the router paces itself with real sleeps.
+  it.live(
+    "keeps at most two chunks' writes waiting when writes are slower than deciding, and decides the same",
+    () =>
+      Effect.gen(function* () {
+        const reference = yield* run(false)
+        const { counts, layer } = slowWrites()
+        const decided = yield* inSmallCommits.pipe(Effect.scoped, Effect.provide(layer))
+        assert.deepStrictEqual(decided, reference.decided)
+        assert.isAbove(counts.commits, 3)
+        assert.isAtMost(counts.ahead, 2)
+      }),
+    60_000
+  )
+
   it.live(
     "stops at once when a chunk's derived write fails, keeps the checkpoint before it, and a restart loses, doubles and leaves unindexed no decision",
     () =>
