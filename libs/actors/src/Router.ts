@@ -29,12 +29,12 @@ const rulesOf = (e: RecordedEvent) => {
  *
  * A chunk's decisions are appended, and what it leaves (snapshots, the
  * firing index) written with its checkpoint, while the next chunk is
- * decided, so the database thread and this one work side by side; one chunk's
- * appends are in flight at a time, in order, each chunk's writes follow its
- * appends and the previous chunk's writes, and a failed write stops the
- * router like any failure. Until it lands, a user it passivates reactivates from its
- * older snapshot and the log, which decide the same; users with decisions
- * still in flight are neither snapshotted nor passivated.
+ * decided, so the database thread and this one work side by side. One
+ * chunk's appends are in flight at a time, in order; each chunk's writes
+ * follow its appends and the previous chunk's writes; a failed write stops
+ * the router like any failure. Until a write lands, a user it passivates
+ * reactivates from its older snapshot and the log, which decide the same;
+ * users with decisions still in flight are neither snapshotted nor passivated.
  */
 export const run = Effect.gen(function* () {
   const store = yield* EventStore

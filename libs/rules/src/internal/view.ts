@@ -9,8 +9,8 @@
  * another rule set) gets it rebuilt from the public fields on first use.
  *
  * Only the most recently used users keep their view (`Layout.keptViews`), and a user who
- * comes back pays one rebuild, as after a snapshot. A rebuild is most of an activation
- * (users beyond the live bound come back from snapshots all the time), so it allocates
+ * comes back pays one rebuild, as after a snapshot. Every activation rebuilds (users
+ * beyond the live bound come back from snapshots all the time), so a rebuild allocates
  * only what the layout's slots need: the per-rule numbers are recycled, and the state's
  * own records are used as they are.
  */
