@@ -4,6 +4,8 @@ import * as fs from "node:fs"
 import * as path from "node:path"
 import { DatabaseUnavailable } from "./DatabaseUnavailable.js"
 import * as SqliteWriter from "./SqliteWriter.js"
+import * as WalRewind from "./internal/WalRewind.js"
+import * as WalCheckpointer from "./WalCheckpointer.js"
 
 export { DatabaseUnavailable } from "./DatabaseUnavailable.js"
 
@@ -15,7 +17,16 @@ export interface SqliteOptions {
    * nearly free (see MEASURED.md), so it is the default.
    */
   readonly synchronous?: "FULL" | "NORMAL"
+  /** When and how the WAL is copied back into the database file; tests shorten these. */
+  readonly checkpoints?: Partial<Pick<WalCheckpointer.CheckpointerConfig, "intervalMs" | "rewindFrames" | "remainderFrames">>
 }
+
+/**
+ * A 64 MiB WAL (of 4 KiB pages) is rewound once at most 1 MiB of it is left
+ * to copy. A copy a second: each ends with an fsync of the database file,
+ * and five a second slowed the writer's own syncs.
+ */
+const checkpointDefaults = { intervalMs: 1_000, rewindFrames: 16_384, remainderFrames: 256 }
 
 /**
  * The embedded database file, shared by every embedded adapter of one engine
@@ -80,7 +91,10 @@ export const open = (options: SqliteOptions) =>
     }
     const filename = path.resolve(options.filename)
     yield* lock(filename)
-    const writer = yield* SqliteWriter.start({ filename, synchronous: options.synchronous ?? "FULL" })
+    const synchronous = options.synchronous ?? "FULL"
+    const rewind = WalRewind.make()
+    const writer = yield* SqliteWriter.start({ filename, synchronous, rewind })
+    yield* WalCheckpointer.start({ ...checkpointDefaults, ...options.checkpoints, filename, synchronous, rewind })
     const reader = yield* openReader(filename)
     return { reader, writer }
   })

@@ -2,11 +2,13 @@ import { Schema } from "effect"
 import { type AppendResult, type ExpectedRevision, Position, StreamDeleted, WrongExpectedRevision } from "../EventStore.js"
 import type { LocalAppend, StreamStatus } from "./LocalLog.js"
 import type { EncodedEvent } from "./SqliteLog.js"
+import type { WalRewind } from "./WalRewind.js"
 
 /** What the embedded database's writer thread is started with. */
 export interface WriterConfig {
   readonly filename: string
   readonly synchronous: "FULL" | "NORMAL"
+  readonly rewind: WalRewind
 }
 
 /**
