@@ -34,8 +34,15 @@ export interface ActorOptions {
  * more partitions only add commits (measured: Track→TriggerFired p99 at
  * 200 events/s 25 ms with one, 76 ms with four). A store with parallel
  * writes (EventStoreDB) can use more.
+ *
+ * 10,000 live users, not more: every live state is work for each full
+ * garbage collection, whose pauses set the tail latency. At 2,000 new users a
+ * second (bench:e2e's latency phase over 45 s) the p99 was 198-204 ms with
+ * 50,000 and 101-109 ms with 10,000, while end-to-end throughput over
+ * 100,000 users did not change (8,546 and 8,537 events/s with 50,000 and
+ * 5,000): an activation from a snapshot is cheap next to a long pause.
  */
-export const defaults: ActorOptions = { maxLiveUsers: 50_000, snapshotEvery: 200, partitions: 1, passivateAfterMs: 10 * 60_000 }
+export const defaults: ActorOptions = { maxLiveUsers: 10_000, snapshotEvery: 200, partitions: 1, passivateAfterMs: 10 * 60_000 }
 
 export type ActorError = StoreUnavailable | StateUnavailable | StreamDeleted
 
