@@ -1,6 +1,7 @@
 import { assert, describe, it } from "@effect/vitest"
 import { Chunk, Effect, Fiber, Layer, Stream } from "effect"
 import { randomUUID } from "node:crypto"
+import { spawn } from "node:child_process"
 import * as fs from "node:fs"
 import * as os from "node:os"
 import * as path from "node:path"
@@ -136,4 +137,46 @@ describe("SqliteEventStore durability", () => {
       // 20,000 events of 1 KB: over 20 MB of WAL frames if nothing rewound it (the writer's own checkpoint waits for 256 MiB).
       assert.isBelow(written.walBytes, 6 * 1024 * 1024)
     }), { timeout: 60_000 })
+
+  it("keeps every acknowledged event, in a sound file, when killed while the WAL is copied back and rewound", { timeout: 60_000 }, async () => {
+    const filename = tempFile()
+    const child = spawn(process.execPath, ["--import", "tsx", path.join(import.meta.dirname, "support", "appendUntilKilled.ts"), filename], {
+      stdio: ["ignore", "pipe", "inherit"]
+    })
+    let acked = -1
+    await new Promise<void>((resolve, reject) => {
+      child.once("exit", (code) => reject(new Error(`the writer exited (${code}) before it was killed`)))
+      child.stdout!.on("data", (chunk: Buffer) => {
+        for (const line of chunk.toString().split("\n")) {
+          const batch = /^acked (\d+)$/.exec(line)?.[1]
+          if (batch !== undefined) acked = Number(batch)
+        }
+        // 600 batches of 10 KB: about 6 MB of events, many times the 128-page WAL the checkpoints rewind.
+        if (acked >= 600) resolve()
+      })
+    })
+    child.removeAllListeners("exit")
+    const exited = new Promise((resolve) => child.once("exit", resolve))
+    child.kill("SIGKILL")
+    await exited
+    const reopened = await Effect.runPromise(
+      Effect.scoped(
+        Effect.gen(function* () {
+          const database = yield* SqliteDatabase.open({ filename })
+          const store = yield* SqliteEventStore.make.pipe(Effect.provideService(SqliteDatabase.SqliteDatabase, database))
+          return {
+            integrity: database.reader.pragma("integrity_check", { simple: true }),
+            events: yield* store.readAll({ maxCount: 1_000_000 })
+          }
+        })
+      )
+    )
+    const batches = new Map<number, number>()
+    for (const e of reopened.events) {
+      const { batch } = e.data as { batch: number }
+      batches.set(batch, (batches.get(batch) ?? 0) + 1)
+    }
+    assert.strictEqual(reopened.integrity, "ok")
+    for (let batch = 0; batch <= acked; batch++) assert.strictEqual(batches.get(batch), 10, `batch ${batch}`)
+  })
 })
