@@ -38,9 +38,10 @@ export interface ActorOptions {
  * 10,000 live users, not more: every live state is work for each full
  * garbage collection, whose pauses set the tail latency. At 2,000 new users a
  * second (bench:e2e's latency phase over 45 s) the p99 was 198-204 ms with
- * 50,000 and 101-109 ms with 10,000, while end-to-end throughput over
- * 100,000 users did not change (8,546 and 8,537 events/s with 50,000 and
- * 5,000): an activation from a snapshot is cheap next to a long pause.
+ * 50,000 and 101-109 ms with 10,000, while the router over 100,000 users
+ * kept its rate (bench:router 14,578-14,688 inputs/s with 50,000,
+ * 14,198-14,819 with 10,000): an activation from a snapshot is cheap next
+ * to a long pause.
  */
 export const defaults: ActorOptions = { maxLiveUsers: 10_000, snapshotEvery: 200, partitions: 1, passivateAfterMs: 10 * 60_000 }
 

@@ -22,8 +22,10 @@ import {
 const config = workerData as WriterConfig
 const port = parentPort!
 
+const busyTimeoutMs = 1000
+
 const openDatabase = () => {
-  const db = new Database(config.filename, { timeout: 1000 })
+  const db = new Database(config.filename, { timeout: busyTimeoutMs })
   db.pragma("journal_mode = WAL")
   db.pragma(`synchronous = ${config.synchronous}`)
   // Appends across thousands of user streams dirty index pages all over the file: keep them cached.
@@ -31,6 +33,25 @@ const openDatabase = () => {
   // The checkpointer thread copies the WAL back; this commit-time copy (256 MiB) only bounds it should that thread stop.
   db.pragma("wal_autocheckpoint = 65536")
   return db
+}
+
+/**
+ * Copies what is left of the WAL and has the next commit start it over. A
+ * reader still on an older snapshot makes the rewind wait for it: without
+ * the busy timeout it returns at once instead (busy), and the checkpointer
+ * asks again a round later, so a long read elsewhere never holds commits
+ * back.
+ */
+const rewind = (db: Database.Database) => {
+  db.pragma("busy_timeout = 0")
+  try {
+    db.pragma("wal_checkpoint(RESTART)")
+  } catch {
+    // Reported by the next commit, which meets the same error.
+  } finally {
+    db.pragma(`busy_timeout = ${busyTimeoutMs}`)
+    WalRewind.done(config.rewind)
+  }
 }
 
 const serve = (db: Database.Database) => {
@@ -88,16 +109,8 @@ const serve = (db: Database.Database) => {
     }
     if (request.op === "close") return
     port.postMessage(reply)
-    // After the reply, so the rewind's last copies and its wait for readers do not delay the acknowledgement.
-    if (WalRewind.requested(config.rewind)) {
-      try {
-        db.pragma("wal_checkpoint(RESTART)")
-      } catch {
-        // A rewind that cannot finish now (a reader kept the WAL busy past the timeout) is asked for again later.
-      } finally {
-        WalRewind.done(config.rewind)
-      }
-    }
+    // After the reply, so the rewind's last copies do not delay the acknowledgement.
+    if (WalRewind.requested(config.rewind)) rewind(db)
   })
 }
 
