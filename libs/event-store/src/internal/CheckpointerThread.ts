@@ -45,15 +45,16 @@ let rewoundAt = -1
  * the rewind is done and only waits for the next commit to take effect.
  * Nothing is copied here while a rewind is asked for: two copies at once
  * would wait on each other. Returns the WAL's length, unknown while a
- * rewind is asked for.
+ * rewind is asked for or another connection is copying.
  */
 const round = (): number | undefined => {
   if (WalRewind.requested(config.rewind)) return undefined
   let progress = copy()
-  if (progress.busy === 1 || progress.log < config.rewindFrames || progress.log === rewoundAt) return progress.log
+  if (progress.busy === 1) return undefined
+  if (progress.log < config.rewindFrames || progress.log === rewoundAt) return progress.log
   for (let pass = 0; pass < 8 && left(progress) > config.remainderFrames && progress.log < 2 * config.rewindFrames; pass++) {
     progress = copy()
-    if (progress.busy === 1) return progress.log
+    if (progress.busy === 1) return undefined
   }
   rewoundAt = progress.log
   WalRewind.request(config.rewind)
