@@ -23,8 +23,9 @@ export interface SqliteOptions {
 
 /**
  * A 64 MiB WAL (of 4 KiB pages) is rewound once at most 1 MiB of it is left
- * to copy. A copy a second: each ends with an fsync of the database file,
- * and five a second slowed the writer's own syncs.
+ * to copy. A copy a second, ten while bulk writes grow the WAL that fast
+ * (see the checkpointer thread): each ends with an fsync of the database
+ * file, and five a second all the time slowed the writer's own syncs.
  */
 const checkpointDefaults = { intervalMs: 1_000, rewindFrames: 16_384, remainderFrames: 256 }
 

@@ -11,8 +11,8 @@ import { eventStoreContract } from "./EventStoreContract.js"
 
 const tempFile = () => path.join(fs.mkdtempSync(path.join(os.tmpdir(), "nudge-sqlite-")), "events.db")
 
-const layerAt = (filename: string) =>
-  SqliteEventStore.layerSqlite.pipe(Layer.provide(SqliteDatabase.layer({ filename })))
+const layerAt = (filename: string, options: Omit<SqliteDatabase.SqliteOptions, "filename"> = {}) =>
+  SqliteEventStore.layerSqlite.pipe(Layer.provide(SqliteDatabase.layer({ filename, ...options })))
 
 eventStoreContract("embedded SQLite", layerAt(tempFile()))
 
@@ -133,15 +133,7 @@ describe("SqliteEventStore durability", () => {
         yield* Effect.forEach([0, 1, 2, 3], writer, { concurrency: "unbounded", discard: true })
         const events = yield* store.readAll({ maxCount: 100_000 })
         return { walBytes, events: events.length }
-      }).pipe(
-        Effect.provide(
-          SqliteEventStore.layerSqlite.pipe(
-            Layer.provide(
-              SqliteDatabase.layer({ filename, synchronous: "NORMAL", checkpoints: { intervalMs: 5, rewindFrames: 256, remainderFrames: 32 } })
-            )
-          )
-        )
-      )
+      }).pipe(Effect.provide(layerAt(filename, { synchronous: "NORMAL", checkpoints: { intervalMs: 5, rewindFrames: 256, remainderFrames: 32 } })))
       assert.strictEqual(written.events, 20_000)
       // 5-7 MB measured; 120 MB when the writer did not rewind (its own checkpoint waits for 256 MiB).
       assert.isBelow(written.walBytes, 24 * 1024 * 1024)
