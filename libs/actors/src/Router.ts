@@ -46,7 +46,8 @@ export const run = Effect.gen(function* () {
   const checkpoint = saved === undefined ? Position.start : (Position.parse(saved) ?? Position.start)
   const published = yield* store.read(RuleSetPublished.stream)
   const inForce = published.filter((e) => Position.compare(e.position, checkpoint) <= 0).at(-1)
-  if (inForce !== undefined) yield* actors.setRules(rulesOf(inForce) ?? ActiveRules.none)
+  // Set even when none is: a router restarted after a failure must not keep the rules its last run had reached.
+  yield* actors.setRules(inForce === undefined ? ActiveRules.none : (rulesOf(inForce) ?? ActiveRules.none))
 
   // A live router may wait long for its next chunk: a failed write stops it at once, not then.
   const writeFailed = yield* Deferred.make<never, ActorError>()

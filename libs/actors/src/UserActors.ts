@@ -4,12 +4,13 @@ import {
   type AppendRequest,
   type AppendResult,
   EventStore,
+  Position,
   type ProposedEvent,
   type RecordedEvent,
   type StoreUnavailable,
   type StreamDeleted
 } from "@nudge/event-store"
-import { RulesState } from "@nudge/rules"
+import { RulesState, type Timer } from "@nudge/rules"
 import { type StateUnavailable, StateStore, TimerStore } from "@nudge/state"
 import { Clock, Context, Effect, Either, Layer, Ref } from "effect"
 import type { ActiveRules } from "./ActiveRules.js"
@@ -125,9 +126,13 @@ const toInput = (e: RecordedEvent): UserDecider.Input | undefined => {
   return Either.isRight(decoded) ? { event: decoded.right, eventId: e.id, revision: Number(e.revision) } : undefined
 }
 
-/** One index entry per timer; the due time is part of the key so a rescheduled timer never loses its new entry. */
-export const timerKey = (userId: string, timer: { readonly ruleId: string; readonly dueAt: number }) =>
-  `${userId}|${timer.ruleId}|${timer.dueAt}`
+/**
+ * One index entry per timer. A batch schedules its new timers before it removes the ones it cancelled, so a timer
+ * rescheduled for another time, or by a new version of its rule for the same time, must not share the cancelled
+ * one's key: the due time and the rule's version are part of it.
+ */
+export const timerKey = (userId: string, timer: { readonly ruleId: string; readonly ruleVersion: number; readonly dueAt: number }) =>
+  `${userId}|${timer.ruleId}|${timer.ruleVersion}|${timer.dueAt}`
 
 /**
  * User actors: one logical actor per user (its state, its inputs strictly in
@@ -177,6 +182,17 @@ export const layer = (options: ActorOptions = defaults) =>
        * a live router makes two such calls per chunk, hundreds of chunks a second.
        */
       const concurrency = partitions.length > 1 ? "unbounded" : 1
+      /**
+       * Where the inputs decided so far end in the log. A replay from the store stops there: the user's later
+       * events belong to later batches, which a new rule set may come before (they would be decided with the old
+       * rules, then skipped as already folded in). A recovery replays the batch decided after the failed one too,
+       * since that batch's work for the user is void.
+       */
+      let frontier: Position | undefined
+      const decidedSoFar = (tail: ReadonlyArray<RecordedEvent>) => {
+        const limit = frontier
+        return limit === undefined ? tail : tail.filter((e) => Position.compare(e.position, limit) <= 0)
+      }
 
       const snapshotEntries = (users: Iterable<UserState>) =>
         Array.from(users, (u) => [snapshotKey(u.userId), JSON.stringify({ ...u, rules: RulesState.snapshot(u.rules) })] as const)
@@ -205,7 +221,7 @@ export const layer = (options: ActorOptions = defaults) =>
         }
         return Effect.gen(function* () {
           const triggerTail = yield* store.read(TriggerEvent.streamOf(userId), { from: BigInt(base.triggerRevision + 1) })
-          const userTail = yield* store.read(UserEvent.streamOf(userId), { from: BigInt(base.userRevision + 1) })
+          const userTail = decidedSoFar(yield* store.read(UserEvent.streamOf(userId), { from: BigInt(base.userRevision + 1) }))
           return replay(base, triggerTail, userTail, rules)
         })
       }
@@ -222,7 +238,7 @@ export const layer = (options: ActorOptions = defaults) =>
         let current: UserState = { ...base, triggerRevision: last === undefined ? base.triggerRevision : Number(last.revision) }
         const decisions: Array<TriggerEvent.TriggerEvent> = []
         const alreadyStored: Array<TriggerEvent.TriggerEvent> = []
-        const cancelled: Array<UserDecider.Decided["cancelled"][number]> = []
+        const cancelled: Array<Timer.TimerRequest> = []
         for (const e of userTail) {
           const input = toInput(e)
           if (input === undefined) continue
@@ -428,7 +444,7 @@ export const layer = (options: ActorOptions = defaults) =>
               stored.push(...w.decisions)
               continue
             }
-            p.pending.delete(w.userId)
+            // The user's count of batches in flight stays: later batches still hold it, and release it as they complete.
             stored.push(...(yield* recover(p.live, w.userId, rules, now)))
           }
           const cancelled: Array<string> = []
@@ -455,6 +471,8 @@ export const layer = (options: ActorOptions = defaults) =>
         Effect.gen(function* () {
           const rules = yield* Ref.get(rulesRef)
           const now = yield* Clock.currentTimeMillis
+          const last = events.at(-1)
+          if (last !== undefined) frontier = last.position
           const split = partitions.map(() => [] as Array<RecordedEvent>)
           for (const e of events) split[hash(e.stream) % partitions.length]!.push(e)
           // A partition with no inputs is still completed: that is its idle sweep.
@@ -480,12 +498,13 @@ export const layer = (options: ActorOptions = defaults) =>
         handle: (events) =>
           Effect.flatMap(decide(events), (derived) => Effect.zipRight(state.set(derived.state), timers.remove(derived.cancelledTimers))),
         setRules: (rules) => Ref.set(rulesRef, rules),
-        forgetAll: Effect.sync(() =>
+        forgetAll: Effect.sync(() => {
           partitions.forEach((p) => {
             p.live.clear()
             p.pending.clear()
           })
-        ),
+          frontier = undefined
+        }),
         passivateAll: Effect.suspend(() =>
           state.set(snapshotEntries(partitions.flatMap((p) => [...p.live.values()].map((l) => l.state).filter((s) => !p.pending.has(s.userId)))))
         ),

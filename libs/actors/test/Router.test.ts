@@ -1,46 +1,13 @@
 import { assert, describe, it } from "@effect/vitest"
-import { EventId, TriggerEvent, UserEvent } from "@nudge/domain"
-import { type AppendResult, EventStore, Position, SqliteDatabase, SqliteEventStore } from "@nudge/event-store"
-import { SqliteState, StateStore, StateUnavailable, TimerStore } from "@nudge/state"
+import { TriggerEvent } from "@nudge/domain"
+import { EventStore } from "@nudge/event-store"
+import { StateStore, StateUnavailable, TimerStore } from "@nudge/state"
 import { Context, Duration, Effect, Exit, Fiber, Layer, Schedule } from "effect"
-import * as fs from "node:fs"
-import * as os from "node:os"
-import * as path from "node:path"
 import { Router, UserActors } from "../src/index.js"
-import { history, rules } from "./history.js"
+import { history, rulesYaml } from "./history.js"
+import { append, checkpointReaches, publish, sqlite, stores } from "./routerHarness.js"
 
 const users = Array.from({ length: 24 }, (_, u) => `u-${u}`)
-
-const sqlite = () =>
-  Layer.merge(SqliteEventStore.layerSqlite, SqliteState.layerSqlite).pipe(
-    Layer.provide(SqliteDatabase.layer({ filename: path.join(fs.mkdtempSync(path.join(os.tmpdir(), "nudge-router-")), "events.db") }))
-  )
-
-const stores = (options: Partial<UserActors.ActorOptions> = {}, base: ReturnType<typeof sqlite> = sqlite()) =>
-  UserActors.layer({ maxLiveUsers: 5, snapshotEvery: 3, partitions: 1, passivateAfterMs: 600_000, ...options }).pipe(Layer.provideMerge(base))
-
-/** Appends events in one commit, so the router takes them as one chunk; returns the position of the last. */
-const append = (events: ReadonlyArray<UserEvent.Tracked>) =>
-  Effect.gen(function* () {
-    const store = yield* EventStore
-    const results = yield* store.appendMany(
-      events.map((event) => ({
-        stream: UserEvent.streamOf(event.userId),
-        events: [{ id: EventId.forMessage(event.messageId), ...UserEvent.encode(event) }],
-        expected: "any" as const
-      }))
-    )
-    const last = results.at(-1)!
-    assert.notProperty(last, "_tag")
-    return Position.format((last as AppendResult).events[0]!.position)
-  })
-
-const checkpointReaches = (position: string) =>
-  Effect.gen(function* () {
-    const state = yield* StateStore
-    const saved = (yield* state.get([Router.checkpointKey])).get(Router.checkpointKey)
-    if (saved !== position) return yield* Effect.fail(`the checkpoint is at ${saved}, not yet at ${position}`)
-  }).pipe(Effect.retry(Schedule.spaced("10 millis").pipe(Schedule.intersect(Schedule.recurs(1_000)))))
 
 const decisions = Effect.gen(function* () {
   const store = yield* EventStore
@@ -52,9 +19,8 @@ const decisions = Effect.gen(function* () {
 /** The router over the history in two live batches; `failing` makes its writes fail once the first batch is decided. */
 const run = (failing: boolean) =>
   Effect.gen(function* () {
-    const actors = yield* UserActors.UserActors
     const state = yield* StateStore
-    yield* actors.setRules(rules)
+    yield* publish(1, rulesYaml)
     const events = history()
     const half = Math.floor(events.length / 2)
     let armed = false
@@ -87,8 +53,7 @@ const run = (failing: boolean) =>
 
 /** The history in small commits with a pause after each, so the router takes several chunks; the decisions stored. */
 const inSmallCommits = Effect.gen(function* () {
-  const actors = yield* UserActors.UserActors
-  yield* actors.setRules(rules)
+  yield* publish(1, rulesYaml)
   yield* Effect.forkScoped(Router.run)
   const events = history()
   let last = ""
@@ -176,7 +141,7 @@ describe("Router", () => {
       Effect.gen(function* () {
         const actors = yield* UserActors.UserActors
         const state = yield* StateStore
-        yield* actors.setRules(rules)
+        yield* publish(1, rulesYaml)
         yield* Effect.forkScoped(Router.run)
         const events = history().slice(0, 40)
         yield* checkpointReaches(yield* append(events))
