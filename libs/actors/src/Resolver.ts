@@ -11,8 +11,18 @@ interface Resolution {
   readonly decisions: ReadonlyArray<Decision>
 }
 
+/**
+ * Whether a firing at `at` would make some window of `per` hold more than `max` firings. Not only the window
+ * ending at `at`: a timer decided after a later event (its rule reads other events) fires at an earlier time
+ * than firings already made, so the windows starting at `at` and at each firing within reach before it count.
+ */
+const overCap = (firedAt: ReadonlyArray<number>, at: number, cap: { readonly max: number; readonly per: number }) => {
+  const starts = [at, ...firedAt.filter((t) => t <= at && t > at - cap.per)]
+  return starts.some((start) => firedAt.filter((t) => t >= start && t < start + cap.per).length >= cap.max)
+}
+
 const userCapReached = (rules: ActiveRules, firedAt: ReadonlyArray<number>, at: number) =>
-  (rules.compiled.ruleSet.caps ?? []).find((cap) => firedAt.filter((t) => t > at - cap.per && t <= at).length >= cap.max)
+  (rules.compiled.ruleSet.caps ?? []).find((cap) => overCap(firedAt, at, cap))
 
 /**
  * Several rules matched one event (or one timer): the highest priority goes

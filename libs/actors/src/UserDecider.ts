@@ -1,5 +1,5 @@
 import { TriggerEvent, type UserEvent, Versioned } from "@nudge/domain"
-import { Evaluation, RulesState, type Timer } from "@nudge/rules"
+import { Evaluation, type Timer } from "@nudge/rules"
 import type { ActiveRules } from "./ActiveRules.js"
 import { resolve } from "./Resolver.js"
 import type { UserState } from "./UserState.js"
@@ -87,7 +87,8 @@ export const decide = (rules: ActiveRules, state: UserState, input: Input): Deci
   const event = input.event
   switch (event._tag) {
     case "Tracked": {
-      const late = event.occurredAt < state.rules.clock
+      // At the latest time seen counts too: a purchase at the very deadline is inside the window the firing judged.
+      const late = event.occurredAt <= state.rules.clock
       const outcome = Evaluation.observe(rules.compiled, next.rules, {
         id: input.eventId,
         name: event.name,
@@ -104,8 +105,11 @@ export const decide = (rules: ActiveRules, state: UserState, input: Input): Deci
       const decided = afterOutcome(rules, next, outcome)
       return { ...decided, state: forget(decided.state) }
     }
-    case "Identified":
-      return { state: { ...next, rules: RulesState.identify(next.rules, event.traits) }, decisions: none, cancelled: none }
+    case "Identified": {
+      const outcome = Evaluation.identify(rules.compiled, next.rules, { id: input.eventId, occurredAt: event.occurredAt, traits: event.traits })
+      const decided = afterOutcome(rules, next, outcome)
+      return { ...decided, state: forget(decided.state) }
+    }
     case "ConsentChanged":
       return { state: { ...next, consent: { ...next.consent, [event.category]: event.granted } }, decisions: none, cancelled: none }
   }

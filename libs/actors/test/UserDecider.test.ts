@@ -35,12 +35,21 @@ const consent = (granted: boolean, at: number): UserDecider.Input => ({
   revision: revision++
 })
 
-/** Given these inputs, then these decisions (the last input's, unless `all`). */
-const run = (active: ActiveRules.ActiveRules, inputs: ReadonlyArray<UserDecider.Input>) => {
+/** The timer's due input, as the timer service appends it. */
+const due = (timer: TriggerEvent.TimerScheduled): UserDecider.Input => ({
+  event: new UserEvent.TimerDue({ userId: "u1", ruleId: timer.ruleId, ruleVersion: timer.ruleVersion, dueAt: timer.dueAt, anchorEventId: timer.anchorEventId }),
+  eventId: `timer-${revision}`,
+  revision: revision++
+})
+
+const timerOf = (decisions: ReadonlyArray<TriggerEvent.TriggerEvent>) => decisions.find((d) => d._tag === "TimerScheduled") as TriggerEvent.TimerScheduled
+
+/** The decisions of each input in turn, under `active` (or the rules in force at each input). */
+const run = (active: ActiveRules.ActiveRules | ((input: number) => ActiveRules.ActiveRules), inputs: ReadonlyArray<UserDecider.Input>) => {
   let state = UserState.empty("u1")
   const perInput: Array<ReadonlyArray<TriggerEvent.TriggerEvent>> = []
-  for (const input of inputs) {
-    const decided = UserDecider.decide(active, state, input)
+  for (const [i, input] of inputs.entries()) {
+    const decided = UserDecider.decide(typeof active === "function" ? active(i) : active, state, input)
     state = decided.state
     perInput.push(decided.decisions)
   }
@@ -121,20 +130,68 @@ rules:
       tracked("Viewed Pricing", t0),
       tracked("Started Checkout", checkout)
     ]
-    const scheduled = run(seed, prefix)
-    const timer = scheduled.perInput[3]!.find((d) => d._tag === "TimerScheduled") as TriggerEvent.TimerScheduled
+    const timer = timerOf(run(seed, prefix).perInput[3]!)
     assert.strictEqual(timer.dueAt, deadline)
-    const due: UserDecider.Input = {
-      event: new UserEvent.TimerDue({ userId: "u1", ruleId: timer.ruleId, ruleVersion: timer.ruleVersion, dueAt: timer.dueAt, anchorEventId: timer.anchorEventId }),
-      eventId: "timer-1",
-      revision: revision++
-    }
-    const { perInput } = run(seed, [...prefix, due, tracked("Completed Purchase", t0 + 47 * hour)])
+    const { perInput } = run(seed, [...prefix, due(timer), tracked("Completed Purchase", t0 + 47 * hour)])
     assert.deepStrictEqual(summary(perInput[4]!), ["fired pricing-abandon"])
     const fired = perInput[4]![0] as TriggerEvent.TriggerFired
     assert.strictEqual(fired.at, deadline)
     const retracted = perInput[5]!.filter((d) => d._tag === "FiringRetracted")
     assert.strictEqual(retracted.length, 1)
     assert.strictEqual((retracted[0] as TriggerEvent.FiringRetracted).firingId, fired.firingId)
+  })
+
+  const abandon = (version: number) =>
+    ActiveRules.make(
+      version,
+      Either.getOrThrow(
+        RuleSet.parseRuleSet(
+          `rules:
+  - { id: abandon, version: ${version}, name: a, priority: 1, cooldown: 0s, action: { journey: j }, when: { absent: { name: Completed Purchase, within: 48h, after: Started Checkout } } }`,
+          "yaml"
+        )
+      )
+    )
+
+  it("decides a deadline pending when its rule gets a new version with that version, instead of dropping it", () => {
+    const timer = timerOf(run(abandon(1), [tracked("Started Checkout", t0)]).perInput[0]!)
+    const { perInput } = run((i) => abandon(i === 0 ? 1 : 2), [tracked("Started Checkout", t0), due(timer)])
+    assert.deepStrictEqual(summary(perInput[1]!), ["fired abandon"])
+    assert.strictEqual((perInput[1]![0] as TriggerEvent.TriggerFired).ruleVersion, 2)
+  })
+
+  it("retracts a firing when a purchase at the very deadline arrives after it", () => {
+    const timer = timerOf(run(abandon(1), [tracked("Started Checkout", t0)]).perInput[0]!)
+    const { perInput } = run(abandon(1), [tracked("Started Checkout", t0), due(timer), tracked("Completed Purchase", timer.dueAt)])
+    assert.deepStrictEqual(summary(perInput[1]!), ["fired abandon"])
+    assert.deepStrictEqual(summary(perInput[2]!), ["FiringRetracted abandon"])
+  })
+
+  it("caps the user across rules when a deadline fires at an earlier time than a firing already made", () => {
+    const capped = rules(`
+caps: [{ max: 1, per: 24h }]
+rules:
+  - { id: cart, version: 1, name: c, priority: 1, cooldown: 0s, action: { journey: j }, when: { event: { name: Abandoned Cart, within: 1h } } }
+  - { id: abandon, version: 1, name: a, priority: 1, cooldown: 0s, action: { journey: j }, when: { absent: { name: Completed Purchase, within: 1h, after: Started Checkout } } }
+`)
+    const timer = timerOf(run(capped, [tracked("Started Checkout", t0)]).perInput[0]!)
+    // The cart event, a minute after the deadline, is decided before the timer service delivers the deadline.
+    const { perInput } = run(capped, [tracked("Started Checkout", t0), tracked("Abandoned Cart", t0 + hour + 60_000), due(timer)])
+    assert.deepStrictEqual(summary(perInput[1]!), ["fired cart"])
+    assert.deepStrictEqual(summary(perInput[2]!), ["suppressed abandon (user_cap)"])
+  })
+
+  it("decides rules on traits when the user is identified, without waiting for an event", () => {
+    const pro = rules(`
+rules:
+  - { id: pro, version: 1, name: p, priority: 1, cooldown: 0s, action: { journey: j }, when: { trait: { plan: pro } } }
+`)
+    const identified: UserDecider.Input = {
+      event: new UserEvent.Identified({ messageId: "i-1", userId: "u1", occurredAt: t0, receivedAt: t0, traits: { plan: "pro" } }),
+      eventId: EventId.forMessage("i-1"),
+      revision: revision++
+    }
+    const { perInput } = run(pro, [identified, tracked("Session Started", t0 + 1_000)])
+    assert.deepStrictEqual(perInput.map(summary), [["fired pro"], []])
   })
 })

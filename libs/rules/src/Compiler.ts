@@ -45,6 +45,8 @@ export interface CompiledRuleSet {
   readonly index: ReadonlyMap<string, ReadonlyArray<CompiledRule>>
   /** Rules that read a fact every event changes (`lastSeenAt`, `firstSeenAt`). */
   readonly everyEvent: ReadonlyArray<CompiledRule>
+  /** Rules that read traits: an `Identified` decides them. */
+  readonly traitReaders: ReadonlyArray<CompiledRule>
   /** Per name in `index`, aligned with its rules: which events of the name can change each rule. */
   readonly wakes: ReadonlyMap<string, ReadonlyArray<Wake>>
   readonly requirements: Requirements
@@ -158,7 +160,7 @@ export const compile = (ruleSet: RuleSet, options: Options = {}): CompiledRuleSe
     collect(rule.when, 0, own)
     const changedBy = factsChangedBy(own.facts)
     if (changedBy.sessions) own.names.add(sessionStarted)
-    return { names: own.names, events: own.events, sessions: changedBy.sessions, everyEvent: changedBy.everyEvent }
+    return { names: own.names, events: own.events, sessions: changedBy.sessions, everyEvent: changedBy.everyEvent, traits: own.traits.size > 0 }
   })
   const readers = new Map<string, Array<number>>()
   reads.forEach(({ everyEvent, names }, i) => {
@@ -191,6 +193,7 @@ export const compile = (ruleSet: RuleSet, options: Options = {}): CompiledRuleSe
     byId: new Map(rules.map((rule) => [rule.id, rule])),
     index: new Map([...indexed].map(([name, list]) => [name, list.map((i) => rules[i]!)])),
     everyEvent: everyEvent.map((i) => rules[i]!),
+    traitReaders: rules.filter((_, i) => reads[i]!.traits),
     wakes: new Map([...indexed].map(([name, list]) => [name, list.map((i) => wakeOf(i, name))])),
     requirements: { events, traits: [...all.traits], facts: [...all.facts] },
     layout

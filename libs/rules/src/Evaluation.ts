@@ -10,7 +10,7 @@ import type { Explanation } from "./Explanation.js"
 import { Trace } from "./Explanation.js"
 import type { Action, Cap } from "./RuleSet.js"
 import type { RulesState } from "./RulesState.js"
-import { foldFacts, never, notHolding, toStored } from "./RulesState.js"
+import { foldFacts, identify as mergeTraits, never, notHolding, toStored } from "./RulesState.js"
 import type { TimerRequest } from "./Timer.js"
 import type { Columns } from "./internal/columns.js"
 import { noEvents } from "./internal/columns.js"
@@ -197,7 +197,11 @@ export const observe = (compiled: CompiledRuleSet, state: RulesState, event: Eve
   return out.outcome(next)
 }
 
-/** Decides a rule at its timer's due time; a timer that was replaced or cancelled since is ignored. */
+/**
+ * Decides a rule at its timer's due time; a timer that was replaced or cancelled since is ignored. A timer set by
+ * an earlier version of a rule still in the set wakes its current version, as a late-delivered timer does in
+ * `catchUp`: republishing a rule must not drop the deadlines its users are waiting on.
+ */
 export const timerDue = (compiled: CompiledRuleSet, state: RulesState, timer: TimerRequest): Outcome => {
   const view = viewOf(compiled.layout, state)
   const out = new Collector()
@@ -206,14 +210,35 @@ export const timerDue = (compiled: CompiledRuleSet, state: RulesState, timer: Ti
   if (pending === undefined || pending.dueAt !== timer.dueAt || pending.ruleVersion !== timer.ruleVersion) {
     return out.outcome(state)
   }
-  if (rule === undefined || rule.version !== timer.ruleVersion) {
-    if (rule === undefined) removeTimer(view.state, pending)
-    else view.clearTimer(rule.slot)
+  if (rule === undefined) {
+    removeTimer(view.state, pending)
     out.cancel(pending)
     return out.outcome(view.state)
   }
   decideTimer(rule, view, pending, out)
   return out.outcome(view.state)
+}
+
+/**
+ * Merges traits (as `Identified` does) and decides the rules that read traits, at the latest time seen: a rule on
+ * traits alone has no event to be decided on, and one mixing traits with events must not wait for its next event.
+ */
+export const identify = (
+  compiled: CompiledRuleSet,
+  state: RulesState,
+  identified: { readonly id: string; readonly occurredAt: number; readonly traits: Readonly<Record<string, unknown>> }
+): Outcome => {
+  const merged = mergeTraits(state, identified.traits)
+  const view = viewOf(compiled.layout, merged)
+  const next = view.state
+  const out = new Collector()
+  const rules = compiled.traitReaders
+  for (let i = 0; i < rules.length; i++) catchUp(rules[i]!, view, identified.occurredAt, out)
+  next.revision++
+  if (identified.occurredAt > next.clock) next.clock = identified.occurredAt
+  const cause: Cause = { eventId: identified.id, key: identified.id }
+  for (let i = 0; i < rules.length; i++) decide(rules[i]!, view, next.clock, cause, out)
+  return out.outcome(next)
 }
 
 /**
