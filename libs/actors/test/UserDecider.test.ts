@@ -1,6 +1,6 @@
 import { assert, describe, it } from "@effect/vitest"
 import { EventId, type TriggerEvent, UserEvent } from "@nudge/domain"
-import { RuleSet } from "@nudge/rules"
+import { RuleSet, RulesState } from "@nudge/rules"
 import { Either } from "effect"
 import { ActiveRules, UserDecider, UserState } from "../src/index.js"
 
@@ -193,5 +193,36 @@ rules:
     }
     const { perInput } = run(pro, [identified, tracked("Session Started", t0 + 1_000)])
     assert.deepStrictEqual(perInput.map(summary), [["fired pro"], []])
+  })
+
+  it("lets a new version of a rule rise on its own condition while the old version's memory still holds", () => {
+    const onEvent = (version: number, name: string) =>
+      ActiveRules.make(
+        version,
+        Either.getOrThrow(
+          RuleSet.parseRuleSet(
+            `rules:
+  - { id: r, version: ${version}, name: r, priority: 1, cooldown: 0s, action: { journey: j }, when: { event: { name: ${name}, within: 48h } } }`,
+            "yaml"
+          )
+        )
+      )
+    const { perInput } = run((i) => (i === 0 ? onEvent(1, "A") : onEvent(2, "B")), [tracked("A", t0), tracked("B", t0 + hour)])
+    assert.deepStrictEqual(perInput.map(summary), [["fired r"], ["fired r"]])
+  })
+
+  it("reads edge memory that states written before versioned keys hold under the bare rule id", () => {
+    const once = rules(`
+rules:
+  - { id: once, version: 1, name: o, priority: 1, cooldown: 0s, action: { journey: j }, when: { event: { name: Viewed Pricing, within: 1h } } }
+`)
+    const first = run(once, [tracked("Viewed Pricing", t0)])
+    const edges = first.state.rules.edges
+    const older = { ...first.state, rules: RulesState.revive({ ...first.state.rules, edges: { once: edges["once@v1"]! } }) }
+    // Still true from the first view: no second firing, from the bare key or from the versioned one written after it.
+    const second = UserDecider.decide(once, older, tracked("Viewed Pricing", t0 + 60_000))
+    const third = UserDecider.decide(once, second.state, tracked("Viewed Pricing", t0 + 120_000))
+    assert.deepStrictEqual([second.decisions, third.decisions], [[], []])
+    assert.deepStrictEqual(Object.keys(third.state.rules.edges), ["once@v1"])
   })
 })

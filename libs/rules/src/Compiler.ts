@@ -174,7 +174,7 @@ export const compile = (ruleSet: RuleSet, options: Options = {}): CompiledRuleSe
   const slots = new Map(bySlot.map((i, slot) => [i, slot]))
   const layout = new Layout(
     [...all.events].map(([name, entry]) => ({ name, requirement: events[name]!, wheres: entry.wheres })),
-    bySlot.map((i) => ruleSet.rules[i]!.id),
+    bySlot.map((i) => ruleSet.rules[i]!),
     options.keptViews ?? 8_192
   )
   const rules = ruleSet.rules.map((rule, i) => compileRule(rule, slots.get(i)!, { sharing, layout }))

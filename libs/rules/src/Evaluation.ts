@@ -135,10 +135,10 @@ const decide = (rule: CompiledRule, view: View, at: number, cause: Cause, out: C
   let rise = never
   if (value) {
     const fall = node.canFall ? node.flip(view, at, true) : never
-    if (fall !== trueUntil) view.setEdge(rule.slot, rule.id, fall)
+    if (fall !== trueUntil) view.setEdge(rule.slot, fall)
     if (node.canRise && fall < never) rise = node.flip(view, fall, false)
   } else {
-    if (trueUntil !== notHolding) view.setEdge(rule.slot, rule.id, notHolding)
+    if (trueUntil !== notHolding) view.setEdge(rule.slot, notHolding)
     if (node.canRise) rise = node.flip(view, at, false)
   }
   if (node.canRise) schedule(rule, view, rise, cause.eventId, out)

@@ -127,14 +127,20 @@ export const timerList = (timers: RulesState["timers"] | Readonly<Record<string,
  * rules: 3.6 against 1.2 KB, and 51 against 17 µs to parse and revive); `revive` and
  * evaluation read a missing entry as not holding.
  */
-export const snapshot = (state: RulesState): RulesState => ({ ...state, edges: holding(state.edges) })
+export const snapshot = (state: RulesState): RulesState => ({ ...state, edges: holding(state.edges, state.clock) })
 
-/** The edge memory of the rules that hold; the rest read as not holding when missing. */
-export const holding = (edges: RulesState["edges"]): Record<string, number> => {
+/**
+ * The edge memory of the rules that hold at `clock`; the rest read as not holding when missing. Memory that ran
+ * out before `clock` decides as not holding does (every decision is at `clock` or later), and dropping it also
+ * drops what earlier rule versions left.
+ */
+export const holding = (edges: RulesState["edges"], clock: number): Record<string, number> => {
   const kept: Record<string, number> = {}
-  for (const id in edges) {
-    const until = edges[id]!
-    if (until !== notHolding) Object.defineProperty(kept, id, { value: until, enumerable: true, writable: true, configurable: true })
+  for (const key in edges) {
+    const until = edges[key]!
+    if (until !== notHolding && until >= clock) {
+      Object.defineProperty(kept, key, { value: until, enumerable: true, writable: true, configurable: true })
+    }
   }
   return kept
 }

@@ -206,11 +206,11 @@ describe("views kept for the most recent users only", () => {
       { keptViews: 2 }
     )
     const idle = Evaluation.observe(compiled, RulesState.make(), bystander(0, 1)).state
-    // Written through as decided: only r1 reads "A".
-    assert.deepStrictEqual({ ...idle.edges }, { r1: 11 })
+    // Written through as decided, under the rule's id and version: only r1 reads "A".
+    assert.deepStrictEqual({ ...idle.edges }, { "r1@v1": 11 })
     Evaluation.observe(compiled, RulesState.make(), bystander(1, 2))
     Evaluation.observe(compiled, RulesState.make(), bystander(2, 3))
-    assert.deepStrictEqual({ ...idle.edges }, { r1: 11 }, "a third user pushed the idle one's view out")
+    assert.deepStrictEqual({ ...idle.edges }, { "r1@v1": 11 }, "a third user pushed the idle one's view out")
     // The edge memory is kept: r1 does not fire again while its event is in the window.
     const back = Evaluation.observe(compiled, idle, { ...bystander(3, 4), name: "B" })
     assert.deepStrictEqual(back.matches.map((m) => m.ruleId).sort(), ["r2", "r3"])

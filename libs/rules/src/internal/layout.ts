@@ -69,13 +69,22 @@ export class Layout {
   readonly streams: ReadonlyArray<Stream>
   private readonly byName: ReadonlyMap<string, Stream>
   private readonly slots: ReadonlyMap<string, number>
+  private readonly edgeSlots: ReadonlyMap<string, number>
+  /** Rule ids in slot order. */
+  readonly ruleIds: ReadonlyArray<string>
+  /**
+   * Per slot, the key of the rule's edge memory in a user's state: its id and version, since what one version
+   * remembers of its condition says nothing of another's (a changed condition could not rise while the old
+   * one's memory held).
+   */
+  readonly edgeKeys: ReadonlyArray<string>
   /** Per name, filter index by the filter's JSON. */
   private readonly filterIndex: ReadonlyMap<string, ReadonlyMap<string, number>>
 
   constructor(
     inputs: ReadonlyArray<StreamInput>,
-    /** Rule ids in slot order. */
-    readonly ruleIds: ReadonlyArray<string>,
+    /** The rules in slot order. */
+    rules: ReadonlyArray<{ readonly id: string; readonly version: number }>,
     /** How many users keep their view between calls (see `internal/view.ts`). */
     readonly keptViews: number
   ) {
@@ -94,7 +103,18 @@ export class Layout {
     })
     this.byName = new Map(this.streams.map((stream) => [stream.name, stream]))
     this.filterIndex = filterIndex
-    this.slots = new Map(ruleIds.map((id, slot) => [id, slot]))
+    this.ruleIds = rules.map((rule) => rule.id)
+    this.edgeKeys = rules.map((rule) => `${rule.id}@v${rule.version}`)
+    this.slots = new Map(this.ruleIds.map((id, slot) => [id, slot]))
+    this.edgeSlots = new Map(this.edgeKeys.map((key, slot) => [key, slot]))
+  }
+
+  /**
+   * The slot whose rule an edge memory key belongs to: this version's key, or a bare rule id as states written
+   * before edge keys had versions hold (read as the current version's, as they always were).
+   */
+  edgeSlot(key: string): number | undefined {
+    return this.edgeSlots.get(key) ?? this.slots.get(key)
   }
 
   ruleSlot(ruleId: string): number | undefined {

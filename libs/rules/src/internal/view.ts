@@ -55,7 +55,9 @@ export class View {
     /** Per name slot: the list in `events`. */
     readonly lists: Array<Array<StoredEvent> | undefined>,
     /** See `perRule`; rules read by the same event names have adjacent slots. */
-    readonly rules: Float64Array
+    readonly rules: Float64Array,
+    /** Whether the state holds edge memory under bare rule ids (see `Layout.edgeSlot`). */
+    private readonly bareEdges: boolean
   ) {}
 
   /** Keeps the event; returns its offset in the name's columns, or -1 (see `insert`). */
@@ -81,9 +83,12 @@ export class View {
    * each write boxes a number there, which costs less than giving every rebuilt view a
    * record with a field per rule (a hundred boxed numbers a rebuild with 100 rules).
    */
-  setEdge(slot: number, ruleId: string, until: number): void {
+  setEdge(slot: number, until: number): void {
     this.rules[slot * perRule] = until
-    put(this.state.edges as Record<string, number>, ruleId, until)
+    const edges = this.state.edges as Record<string, number>
+    put(edges, this.layout.edgeKeys[slot]!, until)
+    // A bare id is an older state's key for the same memory: it must not come back when the view is rebuilt.
+    if (this.bareEdges) delete edges[this.layout.ruleIds[slot]!]
   }
 
   /**
@@ -168,9 +173,12 @@ const build = (layout: Layout, state: Mutable<RulesState>): View => {
   }
   // From the record's keys (a snapshot's holds only the rules that hold): reading every rule
   // by name is a lookup per rule that the slot index does not need.
-  for (const id of Object.keys(edges)) {
-    const slot = layout.ruleSlot(id)
-    if (slot !== undefined) rules[slot * perRule] = edges[id]!
+  let bareEdges = false
+  for (const key of Object.keys(edges)) {
+    const slot = layout.edgeSlot(key)
+    if (slot === undefined) continue
+    rules[slot * perRule] = edges[key]!
+    bareEdges ||= key === layout.ruleIds[slot]
   }
   for (const timer of state.timers) {
     const slot = layout.ruleSlot(timer.ruleId)
@@ -178,7 +186,7 @@ const build = (layout: Layout, state: Mutable<RulesState>): View => {
     rules[slot * perRule + 1] = timer.dueAt
     rules[slot * perRule + 2] = timer.ruleVersion
   }
-  return new View(state, layout, columns, lists, rules)
+  return new View(state, layout, columns, lists, rules, bareEdges)
 }
 
 /** The state's view for this layout, built on first use. */
