@@ -13,9 +13,9 @@ import {
 } from "@nudge/proto"
 import { StateStore } from "@nudge/state"
 import { Effect, Either, Option, Stream } from "effect"
-import { answer, type ServiceBinding, serviceError } from "./GrpcServer.js"
+import { answer, type ServiceBinding } from "./GrpcServer.js"
 import { NotFound } from "./GrpcStatus.js"
-import type { ServerStream } from "./ServerStream.js"
+import { fail, type ServerStream } from "./ServerStream.js"
 import { type Decoded, message, withDecoders } from "./Wire.js"
 
 const timestamp = (ms: number) => ({ seconds: Math.floor(ms / 1000), nanos: (((ms % 1000) + 1000) % 1000) * 1e6 })
@@ -173,11 +173,11 @@ export const make = (streams: ServerStream) =>
     )
 
   const watchFirings = (call: grpc.ServerWritableStream<Decoded<WatchFiringsRequest>, Decision>) => {
-    if (call.request._tag === "Malformed") return call.destroy(serviceError(grpc.status.INVALID_ARGUMENT, call.request.reason))
+    if (call.request._tag === "Malformed") return fail(call, grpc.status.INVALID_ARGUMENT, call.request.reason)
     const { afterPosition, userId } = call.request.message
     const after = afterPosition === "" ? undefined : Position.parse(afterPosition)
     if (afterPosition !== "" && after === undefined) {
-      return call.destroy(serviceError(grpc.status.INVALID_ARGUMENT, "after_position: expected a decimal position"))
+      return fail(call, grpc.status.INVALID_ARGUMENT, "after_position: expected a decimal position")
     }
     const prefix = userId === "" ? TriggerEvent.streamPrefix : TriggerEvent.streamOf(userId)
     streams.follow(

@@ -2,8 +2,8 @@ import * as grpc from "@grpc/grpc-js"
 import { EventStore, Position, type RecordedEvent } from "@nudge/event-store"
 import { EventLogServiceService, type StoredEvent, type TailRequest } from "@nudge/proto"
 import { Effect, Stream } from "effect"
-import { type ServiceBinding, serviceError } from "./GrpcServer.js"
-import type { ServerStream } from "./ServerStream.js"
+import type { ServiceBinding } from "./GrpcServer.js"
+import { fail, type ServerStream } from "./ServerStream.js"
 import { type Decoded, withDecoders } from "./Wire.js"
 
 const toStored = (e: RecordedEvent): StoredEvent => ({
@@ -22,11 +22,11 @@ export const make = (streams: ServerStream) =>
 
     const tail = (call: grpc.ServerWritableStream<Decoded<TailRequest>, StoredEvent>) => {
       const request = call.request
-      if (request._tag === "Malformed") return call.destroy(serviceError(grpc.status.INVALID_ARGUMENT, request.reason))
+      if (request._tag === "Malformed") return fail(call, grpc.status.INVALID_ARGUMENT, request.reason)
       const { afterPosition, fromStart, streamPrefixes } = request.message
       const after = fromStart || afterPosition === "" ? undefined : Position.parse(afterPosition)
       if (!fromStart && afterPosition !== "" && after === undefined) {
-        return call.destroy(serviceError(grpc.status.INVALID_ARGUMENT, "after_position: expected a decimal position"))
+        return fail(call, grpc.status.INVALID_ARGUMENT, "after_position: expected a decimal position")
       }
       const start = fromStart ? Effect.succeed(Position.start) : after === undefined ? store.head : Effect.succeed(after)
       streams.follow(

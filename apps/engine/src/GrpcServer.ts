@@ -53,8 +53,16 @@ export interface Reply<A> {
   (error: grpc.ServiceError | null, value?: A): void
 }
 
-export const serviceError = (code: grpc.status, details: string): grpc.ServiceError =>
-  Object.assign(new Error(details), { code, details, metadata: new grpc.Metadata() })
+/**
+ * Status details travel in an HTTP/2 trailer, and some repeat the caller's input (an id, every problem of a rule
+ * set): past about 75 KB a status stalled its call and every other call on the connection with it.
+ */
+const MaxDetails = 2_000
+
+export const serviceError = (code: grpc.status, details: string): grpc.ServiceError => {
+  const text = details.length <= MaxDetails ? details : `${details.slice(0, MaxDetails)}… (${details.length - MaxDetails} more characters)`
+  return Object.assign(new Error(text), { code, details: text, metadata: new grpc.Metadata() })
+}
 
 /**
  * Answers a call with an effect's exit: its value, its typed error mapped

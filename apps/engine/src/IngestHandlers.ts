@@ -8,9 +8,8 @@ import {
   type TrackResponse,
   TrackStreamResponse
 } from "@nudge/proto"
-import { Effect, Either, Exit, Runtime } from "effect"
-import { type ServiceBinding, serviceError, settle } from "./GrpcServer.js"
-import { codeOf } from "./GrpcStatus.js"
+import { type Cause, Effect, Either, Exit, Runtime } from "effect"
+import { type ServiceBinding, settle } from "./GrpcServer.js"
 import { type Decoded, message, withDecoders } from "./Wire.js"
 
 type Validate<M, E> = (m: M, r: IngestMessage.Received, l: IngestLimits.IngestLimits) => Either.Either<E, InvalidArgument | LimitExceeded>
@@ -44,7 +43,7 @@ export const make = (limits: IngestLimits.IngestLimits) =>
     const ingestor = yield* Ingestor.Ingestor
     const reply = settle(runtime)
     const run = Runtime.runCallback(runtime)
-    const runPromise = Runtime.runPromise(runtime)
+    const runPromiseExit = Runtime.runPromiseExit(runtime)
 
     /**
      * Unary calls (Track, Identify, SetConsent) share one queue: the calls
@@ -96,23 +95,24 @@ export const make = (limits: IngestLimits.IngestLimits) =>
       }
       let chunk: Array<UserEvent.Tracked> = []
       let seen = 0
-      let failure: Error | undefined
+      // Kept as the cause, so a store outage answers UNAVAILABLE as Track does, not INTERNAL.
+      let failure: Cause.Cause<Ingestor.AcceptError> | undefined
       const pending = new Set<Promise<void>>()
       const flush = () => {
         if (chunk.length === 0) return
         const events = chunk
         chunk = []
-        const done = runPromise(ingestor.accept(events)).then(
-          (outcomes) =>
-            outcomes.forEach((o, i) => {
-              if (o._tag === "UserErased") reject(events[i]!.messageId, o.message)
-              else if (o.duplicate) summary.duplicates += 1
-              else summary.accepted += 1
-            }),
-          (e: unknown) => {
-            failure ??= e instanceof Error ? e : new Error(String(e))
+        const done = runPromiseExit(ingestor.accept(events)).then((exit) => {
+          if (Exit.isFailure(exit)) {
+            failure ??= exit.cause
+            return
           }
-        )
+          exit.value.forEach((o, i) => {
+            if (o._tag === "UserErased") reject(events[i]!.messageId, o.message)
+            else if (o.duplicate) summary.duplicates += 1
+            else summary.accepted += 1
+          })
+        })
         pending.add(done)
         void done.finally(() => {
           pending.delete(done)
@@ -123,12 +123,20 @@ export const make = (limits: IngestLimits.IngestLimits) =>
         if (pending.size >= InFlight) call.pause()
       }
       let scheduled = false
-      const finish = (error?: grpc.ServiceError) => {
+      /** Answers once every append is settled; past the message limit, with what became of the messages read. */
+      const finish = (overLimit = false) => {
         flush()
         void Promise.all(pending).then(() => {
-          if (error !== undefined) return callback(error)
-          if (failure !== undefined) return reply(Exit.die(failure), callback)
-          callback(null, TrackStreamResponse.fromPartial(summary))
+          if (failure !== undefined) return reply(Exit.failCause(failure), callback)
+          if (!overLimit) return callback(null, TrackStreamResponse.fromPartial(summary))
+          const error = new LimitExceeded({
+            limit: "max_stream_messages",
+            reason:
+              `more than ${limits.maxStreamMessages} messages in one TrackStream call: split the batch (of the first ` +
+              `${limits.maxStreamMessages}, ${summary.accepted} were stored, ${summary.duplicates} were duplicates and ` +
+              `${summary.rejected} were rejected; none after them was read)`
+          })
+          reply(Exit.fail(error), callback)
         })
       }
       call.on("data", (decoded: Decoded<TrackRequest>) => {
@@ -137,11 +145,7 @@ export const make = (limits: IngestLimits.IngestLimits) =>
           call.removeAllListeners("data")
           call.removeAllListeners("end")
           call.pause()
-          const error = new LimitExceeded({
-            limit: "max_stream_messages",
-            reason: `more than ${limits.maxStreamMessages} messages in one TrackStream call: split the batch (the first ${limits.maxStreamMessages} are stored)`
-          })
-          return finish(serviceError(codeOf(error), error.message))
+          return finish(true)
         }
         const result = validated(decoded, IngestMessage.track, limits)
         if (Either.isLeft(result)) {

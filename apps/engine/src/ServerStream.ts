@@ -10,6 +10,13 @@ import { serviceError } from "./GrpcServer.js"
  */
 const MaxQueued = 1024
 
+/**
+ * Ends a server stream with an error status. Emitting "error" is how grpc-js sends one on a stream: `destroy`
+ * with an error (grpc-js 1.14) closed nothing, and the client waited for a status forever.
+ */
+export const fail = (call: grpc.ServerWritableStream<unknown, unknown>, code: grpc.status, details: string) =>
+  void call.emit("error", serviceError(code, details))
+
 const write = <A>(call: grpc.ServerWritableStream<unknown, A>, message: A) => {
   call.write(message)
   return call.writableLength < MaxQueued
@@ -32,7 +39,7 @@ export const make = Effect.gen(function* () {
   ) => {
     const fiber = run(
       Stream.runForEach(messages, (m) => write(call, m)).pipe(
-        Effect.catchAll((e) => Effect.sync(() => call.destroy(serviceError(grpc.status.UNAVAILABLE, e.message)))),
+        Effect.catchAll((e) => Effect.sync(() => fail(call, grpc.status.UNAVAILABLE, e.message))),
         Effect.onInterrupt(() => Effect.sync(() => call.end()))
       )
     )

@@ -14,6 +14,9 @@ export interface Accepted {
 
 export type Outcome = Accepted | UserErased
 
+/** Why a batch could not be accepted at all: nothing of it is acknowledged. */
+export type AcceptError = StoreUnavailable | RedisClient.RedisUnavailable
+
 const accepted = (r: Remembered, duplicate: boolean): Accepted => ({ _tag: "Accepted", ...r, duplicate })
 
 /**
@@ -26,7 +29,7 @@ export class Ingestor extends Context.Tag("@nudge/ingest/Ingestor")<
   {
     readonly accept: (
       events: ReadonlyArray<UserEvent.ProducerEvent>
-    ) => Effect.Effect<ReadonlyArray<Outcome>, StoreUnavailable | RedisClient.RedisUnavailable>
+    ) => Effect.Effect<ReadonlyArray<Outcome>, AcceptError>
   }
 >() {}
 
