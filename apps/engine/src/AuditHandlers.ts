@@ -80,6 +80,8 @@ interface Page {
   readonly from: bigint | undefined
 }
 
+const maxRevision = 2n ** 63n - 1n
+
 /** The page token is the trigger-stream revision to go on from (opaque to clients). */
 const pageOf = (request: ListFiringsRequest) =>
   Effect.gen(function* () {
@@ -87,7 +89,8 @@ const pageOf = (request: ListFiringsRequest) =>
     if (request.pageSize > maxPageSize) {
       return yield* new InvalidArgument({ field: "page_size", reason: `is at most ${maxPageSize}` })
     }
-    if (request.pageToken !== "" && !/^\d{1,19}$/.test(request.pageToken)) {
+    // A revision is a signed 64-bit number in every store: a larger one failed in the store as UNAVAILABLE.
+    if (request.pageToken !== "" && !(/^\d{1,19}$/.test(request.pageToken) && BigInt(request.pageToken) <= maxRevision)) {
       return yield* new InvalidArgument({ field: "page_token", reason: "is not a next_page_token of this service" })
     }
     const page: Page = {

@@ -121,6 +121,9 @@ export const make = Effect.gen(function* () {
         const ruleSet = yield* parse(request.text, request.format)
         const from = yield* timeArg("from", request.from)
         const to = yield* timeArg("to", request.to)
+        if (from !== undefined && to !== undefined && to < from) {
+          return yield* new InvalidArgument({ field: "to", reason: "is before from: the range holds no event" })
+        }
         const events = yield* history(from, to)
         const result = Backtest.backtest(Compiler.compile(ruleSet), events, to === undefined ? {} : { until: to })
         const sampleSize = request.sampleSize === 0 ? 10 : request.sampleSize

@@ -98,6 +98,7 @@ describe("IngestService", () => {
         badNanos: await c.track(request({ occurredAt: { seconds: 1_700_000_000, nanos: 2_000_000_000 } })),
         badSeconds: await c.track(request({ occurredAt: { seconds: 1e13, nanos: 0 } })),
         future: await c.track(request({ occurredAt: { seconds: Math.floor(Date.now() / 1000) + 2 * 3600, nanos: 0 } })),
+        notANumber: await c.track(request({ properties: { cart: { total: Number.NaN } } })),
         garbage: await c.trackBytes(Buffer.from([0xff, 0xff, 0xff, 0xff, 0x0f, 0x01, 0x02])),
         unknownField: await c.trackBytes(
           Buffer.concat([Buffer.from(TrackRequest.encode(request()).finish()), Buffer.from([0xc8, 0x01, 0x05])])
@@ -115,6 +116,7 @@ describe("IngestService", () => {
           badNanos: status.INVALID_ARGUMENT,
           badSeconds: status.INVALID_ARGUMENT,
           future: status.INVALID_ARGUMENT,
+          notANumber: status.INVALID_ARGUMENT,
           garbage: status.INVALID_ARGUMENT,
           unknownField: status.INVALID_ARGUMENT
         }
@@ -122,6 +124,7 @@ describe("IngestService", () => {
       assert.match(results.noUser.ok ? "" : results.noUser.error.details, /^user_id: is required$/)
       assert.match(results.badNanos.ok ? "" : results.badNanos.error.details, /^occurred_at\.nanos: /)
       assert.match(results.unknownField.ok ? "" : results.unknownField.error.details, /unknown field number 25/)
+      assert.include(results.notANumber.ok ? "" : results.notANumber.error.details, "cart.total: NaN and infinities have no JSON form")
       assert.strictEqual((yield* storedEvents(config)).length, 0)
     }))
 

@@ -27,7 +27,25 @@ const Timestamp = Schema.Struct({
   )
 })
 
-const Json = Schema.Record({ key: Schema.String, value: Schema.Unknown })
+/** Where `value` holds a number JSON cannot (NaN, an infinity), if anywhere; iterative, as nesting is the producer's. */
+const nonFinite = (value: unknown): string | undefined => {
+  const stack: Array<readonly [unknown, string]> = [[value, ""]]
+  for (let next = stack.pop(); next !== undefined; next = stack.pop()) {
+    const [v, path] = next
+    if (typeof v === "number" && !Number.isFinite(v)) return path
+    if (typeof v !== "object" || v === null) continue
+    for (const [key, child] of Object.entries(v)) stack.push([child, path === "" ? key : `${path}.${key}`])
+  }
+  return undefined
+}
+
+/** Stored as JSON, where NaN and the infinities become null: refused rather than silently changed. */
+const Json = Schema.Record({ key: Schema.String, value: Schema.Unknown }).pipe(
+  Schema.filter((record) => {
+    const path = nonFinite(record)
+    return path === undefined || `${path}: NaN and infinities have no JSON form`
+  })
+)
 
 const Timing = {
   occurredAt: Schema.optional(Schema.UndefinedOr(Timestamp)),
