@@ -39,7 +39,9 @@ export const layer = Layer.scoped(
           : []
       const jobs = [...first, ...late]
       const requests = jobs.flatMap((j) => j.requests)
-      const exit = yield* Effect.exit(store.appendMany(requests))
+      // Suspended, so a store that throws instead of failing (a defect) fails these jobs alone: were the loop to die,
+      // these callers and every later one would wait forever.
+      const exit = yield* Effect.exit(Effect.suspend(() => store.appendMany(requests)))
       let offset = 0
       for (const job of jobs) {
         const start = offset

@@ -158,6 +158,41 @@ export const eventStoreContract = (name: string, layer: Layer.Layer<EventStore, 
           }
         }))
 
+      it.effect("stores an id repeated within one batch once, answering each repeat as a duplicate of it", () =>
+        Effect.gen(function* () {
+          const store = yield* EventStore
+          // EventStoreDB deduplicates recent writes by its own rules, so only an exact store promises this.
+          if (store.idempotence !== "exact") return
+          const twice = unique("twice")
+          const again = unique("again")
+          const other = unique("other")
+          const repeated = event("E", { repeated: true })
+          const results = yield* store.appendMany([
+            { stream: twice, events: [repeated, repeated, event("E")], expected: "no_stream" },
+            { stream: again, events: [repeated], expected: "any" },
+            { stream: other, events: [event("E")], expected: "no_stream" }
+          ])
+          const [first, second, third] = results.map((r) => ("_tag" in r ? assert.fail(r.message) : r))
+          const stored = first!.events[0]!
+          assert.deepStrictEqual(first!.events.map((e) => [e.revision, e.duplicate]), [[0n, false], [0n, true], [1n, false]])
+          assert.deepStrictEqual(first!.events[1]!.position, stored.position)
+          assert.deepStrictEqual(second!.events.map((e) => [e.id, e.revision, e.position, e.duplicate]), [[repeated.id, 0n, stored.position, true]])
+          assert.strictEqual(third!.nextRevision, 0n)
+          assert.strictEqual((yield* store.read(twice)).length, 2)
+          assert.deepStrictEqual(yield* store.read(again), [])
+        }))
+
+      it.effect("matches a stream prefix ending in a character beyond the Basic Multilingual Plane", () =>
+        Effect.gen(function* () {
+          const store = yield* EventStore
+          const prefix = `${unique("user")}-😀`
+          const appended = yield* store.append(`${prefix}-alice`, [event("E")], "any")
+          // The same high surrogate as 😀: only a whole-character comparison tells them apart.
+          yield* store.append(`${prefix.slice(0, -2)}😃-bob`, [event("E")], "any")
+          const read = yield* store.readAll({ after: Position.start, streamPrefixes: [prefix], maxCount: 10_000 })
+          assert.deepStrictEqual(read.map((e) => e.id), [appended.events[0]!.id])
+        }))
+
       it.effect("appends many requests at once, each succeeding or failing on its own", () =>
         Effect.gen(function* () {
           const store = yield* EventStore

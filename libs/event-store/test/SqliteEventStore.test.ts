@@ -6,7 +6,7 @@ import * as fs from "node:fs"
 import * as os from "node:os"
 import * as path from "node:path"
 import * as readline from "node:readline"
-import { EventStore, SqliteDatabase, SqliteEventStore } from "../src/index.js"
+import { EventStore, GroupCommit, SqliteDatabase, SqliteEventStore, StoreUnavailable } from "../src/index.js"
 import { eventStoreContract } from "./EventStoreContract.js"
 
 const tempFile = () => path.join(fs.mkdtempSync(path.join(os.tmpdir(), "nudge-sqlite-")), "events.db")
@@ -94,6 +94,19 @@ describe("SqliteEventStore durability", () => {
       assert.strictEqual(new Set(appended).size, 800)
     }), { timeout: 60_000 })
 
+  it.live("fails an append JSON cannot hold, and goes on committing behind group commit", () =>
+    Effect.gen(function* () {
+      const store = yield* EventStore
+      const cycle: Record<string, unknown> = {}
+      cycle.self = cycle
+      for (const data of [{ n: 1n }, cycle, undefined]) {
+        const refused = yield* Effect.flip(store.append("user-json", [{ id: randomUUID(), type: "E", data }], "any"))
+        assert.instanceOf(refused, StoreUnavailable)
+      }
+      const next = yield* store.append("user-json", [{ id: randomUUID(), type: "E", data: { n: 1 } }], "no_stream")
+      assert.strictEqual(next.nextRevision, 0n)
+    }).pipe(Effect.timeout("5 seconds"), Effect.provide(GroupCommit.layer.pipe(Layer.provide(layerAt(tempFile()))))))
+
   it.effect("refuses a second process-level owner of the same file", () =>
     Effect.gen(function* () {
       const filename = tempFile()
@@ -135,8 +148,9 @@ describe("SqliteEventStore durability", () => {
         return { walBytes, events: events.length }
       }).pipe(Effect.provide(layerAt(filename, { synchronous: "NORMAL", checkpoints: { intervalMs: 5, rewindFrames: 256, remainderFrames: 32 } })))
       assert.strictEqual(written.events, 20_000)
-      // 5-7 MB measured; 120 MB when the writer did not rewind (its own checkpoint waits for 256 MiB).
-      assert.isBelow(written.walBytes, 24 * 1024 * 1024)
+      // 5-7 MB measured on a quiet machine, 49 MB once with a load of 7 on 2 cores (the checkpointer thread starved);
+      // 120 MB when the writer did not rewind (its own checkpoint waits for 256 MiB).
+      assert.isBelow(written.walBytes, 80 * 1024 * 1024)
     }), { timeout: 60_000 })
 
   it("keeps every acknowledged event, in a sound file, when the process is killed while the WAL is copied back and rewound", { timeout: 60_000 }, async () => {

@@ -1,6 +1,7 @@
 import { Chunk, Effect, Stream } from "effect"
 import {
   type AllFilter,
+  type AppendedEvent,
   type AppendError,
   type AppendRequest,
   type AppendResult,
@@ -100,6 +101,13 @@ const wrongRevision = (stream: string, state: StreamState | undefined, expected:
     actual: exists(state) ? state.revision.toString() : "no_stream"
   })
 
+const duplicateOf = (id: string, stored: StoredRef): AppendedEvent => ({
+  id,
+  revision: stored.revision,
+  position: Position.of(stored.position),
+  duplicate: true
+})
+
 const PAGE = 512
 
 /** Each batch is one transaction; errors inside one request are its answer, not the batch's. */
@@ -111,26 +119,20 @@ export const writer = <P extends { readonly id: string }>(log: LocalLog<P>) => {
     const fresh = events.filter((_, i) => known[i] === undefined)
     // A retried append whose ids are all stored is answered as it was the first time.
     if (fresh.length === 0 && events.length > 0) {
-      return {
-        nextRevision: state?.revision ?? -1n,
-        events: known.map((k, i) => ({
-          id: events[i]!.id,
-          revision: k!.revision,
-          position: Position.of(k!.position),
-          duplicate: true
-        }))
-      }
+      return { nextRevision: state?.revision ?? -1n, events: known.map((k, i) => duplicateOf(events[i]!.id, k!)) }
     }
     if (fresh.length < events.length && expected !== "any") return wrongRevision(stream, state, expected)
     if (!accepts(state, expected)) return wrongRevision(stream, state, expected)
     let revision = state?.revision ?? -1n
+    // An id repeated within the request is stored once and its repeats answered as duplicates of it, as a retry
+    // would be: inserted twice, it would fail the unique index and with it the batch of every other caller.
+    const inserted = new Map<string, StoredRef>()
     const appended = events.map((event, i) => {
-      const k = known[i]
-      if (k !== undefined) {
-        return { id: event.id, revision: k.revision, position: Position.of(k.position), duplicate: true }
-      }
+      const k = known[i] ?? inserted.get(event.id)
+      if (k !== undefined) return duplicateOf(event.id, k)
       revision += 1n
       const position = log.insert(stream, revision, event, created)
+      inserted.set(event.id, { stream, revision, position })
       return { id: event.id, revision, position: Position.of(position), duplicate: false }
     })
     log.setStream(stream, { revision, status: "live" })

@@ -84,11 +84,13 @@ export const reads = (db: Database.Database): LocalLog.LogReads => {
   const status = prepare("SELECT status FROM streams WHERE name = ?").pluck()
   const all = prepare("SELECT * FROM events WHERE position > ? ORDER BY position ASC LIMIT ?")
   // Filtering in SQL keeps the rows of other streams (most of the log, for a decisions watcher) out of JavaScript.
+  // SQLite measures the prefix itself: substr counts characters, and a JavaScript length counts UTF-16 units, two
+  // for each character beyond the Basic Multilingual Plane (an emoji), so such a prefix would never match.
   const byPrefixCount = new Map<number, Database.Statement>()
   const filtered = (count: number) => {
     let statement = byPrefixCount.get(count)
     if (statement === undefined) {
-      const any = Array.from({ length: count }, () => "substr(stream, 1, ?) = ?").join(" OR ")
+      const any = Array.from({ length: count }, () => "substr(stream, 1, length(?)) = ?").join(" OR ")
       statement = prepare(`SELECT * FROM events WHERE position > ? AND (${any}) ORDER BY position ASC LIMIT ?`)
       byPrefixCount.set(count, statement)
     }
@@ -112,7 +114,7 @@ export const reads = (db: Database.Database): LocalLog.LogReads => {
       const allocated = head()
       const prefixes = filter.streamPrefixes ?? []
       const rows = (
-        prefixes.length === 0 ? all.all(after, maxCount) : filtered(prefixes.length).all(after, ...prefixes.flatMap((p) => [p.length, p]), maxCount)
+        prefixes.length === 0 ? all.all(after, maxCount) : filtered(prefixes.length).all(after, ...prefixes.flatMap((p) => [p, p]), maxCount)
       ) as Array<Row>
       const last = rows.at(-1)?.position ?? after
       return {
