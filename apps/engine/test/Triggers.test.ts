@@ -152,6 +152,15 @@ describe("trigger decisions end to end (gRPC)", () => {
       assert.match(bad.ok ? "" : bad.error.details, /rules\[0\]\.when\.absent\.within/)
       const duplicate = await control.publish(rules.replace("id: win-back", "id: pricing-abandon"))
       assert.match(duplicate.ok ? "" : duplicate.error.details, /duplicate rule id "pricing-abandon"/)
+      // Stored, either would fail every ListRules (a uint32 version, an int32 priority) and every audit answer about its firings.
+      for (const [field, text] of [
+        ["version", rules.replace("version: 1", "version: 5000000000")],
+        ["priority", rules.replace("priority: 10", "priority: 10000000000")]
+      ] as const) {
+        const outOfRange = await control.publish(text)
+        assert.isTrue(!outOfRange.ok && outOfRange.error.code === status.INVALID_ARGUMENT)
+        assert.match(outOfRange.ok ? "" : outOfRange.error.details, new RegExp(`rules\\[0\\]\\.${field}: expected an integer from`))
+      }
       const garbage = Buffer.from([0xff, 0xff, 0xff, 0xff, 0x0f])
       for (const method of ["/nudge.v1.RuleService/PublishRules", "/nudge.v1.AuditService/Explain"]) {
         const raw = await unaryBytes(ingestClient(port).raw, method, garbage)

@@ -18,6 +18,10 @@ export const make = (version: number, ruleSet: RuleSet.RuleSet): ActiveRules => 
 
 export const none: ActiveRules = make(0, { rules: [] })
 
-/** A published text, parsed again on load: it was valid when published, so a failure here is a defect. */
-export const fromPublished = (version: number, text: string, format: "yaml" | "json"): ActiveRules =>
-  make(version, Either.getOrThrow(RuleSet.parseRuleSet(text, format)))
+/**
+ * A published text, parsed again on load. It was valid when published, but validation can tighten
+ * since (ranges, nesting): a set that no longer parses is passed over like an undecodable event, as
+ * throwing here stopped the router at it on every restart.
+ */
+export const fromPublished = (version: number, text: string, format: "yaml" | "json"): ActiveRules | undefined =>
+  Either.match(RuleSet.parseRuleSet(text, format), { onLeft: () => undefined, onRight: (ruleSet) => make(version, ruleSet) })

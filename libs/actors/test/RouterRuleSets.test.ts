@@ -66,4 +66,17 @@ describe("Router and rule sets", () => {
       }).pipe(Effect.scoped, Effect.provide(stores())),
     30_000
   )
+
+  it.live(
+    "a stored rule set that no longer parses (validation tightened since it was published) is passed over: the router goes on under the one before",
+    () =>
+      Effect.gen(function* () {
+        yield* publish(1, buyFires)
+        yield* publish(2, "rules: [{ id: unfinished }]")
+        yield* Effect.forkScoped(Router.run)
+        yield* checkpointReaches(yield* append([event("Buy", t0)]))
+        assert.deepStrictEqual(yield* firings("u"), [["buy", 1]])
+      }).pipe(Effect.scoped, Effect.provide(stores())),
+    30_000
+  )
 })

@@ -10,6 +10,18 @@ import { Duration, PositiveDuration } from "./Duration.js"
 const NonEmptyString = Schema.String.pipe(Schema.minLength(1, { message: () => "expected a non-empty string" }))
 const Int = Schema.Number.pipe(Schema.int({ message: () => "expected an integer" }))
 
+/**
+ * Integers that reach clients in protobuf fields of a fixed width (`proto/nudge/v1`): a larger one
+ * would be stored, then fail every response that carries it, long after it was accepted.
+ */
+const intWithin = (min: number, max: number) => Int.pipe(Schema.between(min, max, { message: () => `expected an integer from ${min} to ${max}` }))
+
+/** `uint32` in `RuleSummary.version` and `Decision.rule_version`. */
+const RuleVersion = intWithin(1, 4_294_967_295)
+
+/** `int32` in `RuleSummary.priority`. */
+const Priority = intWithin(-2_147_483_648, 2_147_483_647)
+
 export const Cap = Schema.Struct({
   max: Int.pipe(Schema.positive({ message: () => "expected a positive integer" })),
   per: PositiveDuration
@@ -21,9 +33,9 @@ export type Action = typeof Action.Type
 
 export const Rule = Schema.Struct({
   id: NonEmptyString,
-  version: Int.pipe(Schema.positive({ message: () => "expected a positive integer" })),
+  version: RuleVersion,
   name: Schema.String,
-  priority: Int,
+  priority: Priority,
   group: Schema.optionalWith(NonEmptyString, { exact: true }),
   when: Condition,
   action: Action,
@@ -63,16 +75,42 @@ export const formatPath = (path: ReadonlyArray<PropertyKey>): string =>
     return text === "" ? name : `${text}.${name}`
   }, "")
 
-/** YAML aliases can make a value contain itself; decoding that would never end. */
-const findCycle = (value: unknown, path: Array<PropertyKey> = [], ancestors = new Set<unknown>()): Issue | undefined => {
-  if (typeof value !== "object" || value === null) return undefined
-  if (ancestors.has(value)) return { path: formatPath(path), message: "cyclic condition: a YAML alias refers to its own ancestor" }
-  ancestors.add(value)
-  for (const [key, child] of Object.entries(value)) {
-    const found = findCycle(child, [...path, Array.isArray(value) ? Number(key) : key], ancestors)
-    if (found !== undefined) return found
+/**
+ * How deeply objects and lists may nest in a rule set: about 60 levels of `all` / `any`, far beyond
+ * any rule a person writes. Decoding and compiling recurse once per level, and about 1,000 levels
+ * exhausted the stack (or, near that, only sometimes: when the engine compiled a stored set on a
+ * cold start); the limit keeps them an order of magnitude short of it.
+ */
+export const maxDepth = 128
+
+const tooDeep = `nested more than ${maxDepth} levels deep`
+
+const entriesOf = (value: object): ReadonlyArray<readonly [PropertyKey, unknown]> =>
+  Array.isArray(value) ? value.map((child, index) => [index, child] as const) : Object.entries(value)
+
+/**
+ * What the recursive steps after it rely on, checked without recursing: nesting within `maxDepth`,
+ * and no value that contains itself (a YAML alias to its own ancestor: decoding it would never end).
+ */
+const findShapeIssue = (input: unknown): Issue | undefined => {
+  if (typeof input !== "object" || input === null) return undefined
+  const open = [{ value: input, entries: entriesOf(input), next: 0 }]
+  const ancestors = new Set<unknown>([input])
+  const pathOfChild = () => formatPath(open.map((frame) => frame.entries[frame.next - 1]![0]))
+  while (open.length > 0) {
+    const frame = open.at(-1)!
+    if (frame.next === frame.entries.length) {
+      open.pop()
+      ancestors.delete(frame.value)
+      continue
+    }
+    const child = frame.entries[frame.next++]![1]
+    if (typeof child !== "object" || child === null) continue
+    if (ancestors.has(child)) return { path: pathOfChild(), message: "cyclic condition: a YAML alias refers to its own ancestor" }
+    if (open.length === maxDepth) return { path: pathOfChild(), message: tooDeep }
+    open.push({ value: child, entries: entriesOf(child), next: 0 })
+    ancestors.add(child)
   }
-  ancestors.delete(value)
   return undefined
 }
 
@@ -94,8 +132,8 @@ const decode = Schema.decodeUnknownEither(RuleSet, { errors: "all", onExcessProp
 
 /** Validates an already-parsed value (e.g. from a `RuleSetPublished` event). */
 export const decodeRuleSet = (input: unknown): Either.Either<RuleSet, RuleSetError> => {
-  const cycle = findCycle(input)
-  if (cycle !== undefined) return failWith([cycle])
+  const shapeIssue = findShapeIssue(input)
+  if (shapeIssue !== undefined) return failWith([shapeIssue])
   return Either.match(decode(input), {
     onLeft: (error) =>
       failWith(
@@ -115,6 +153,8 @@ const parseText = (text: string, format: "yaml" | "json"): Either.Either<unknown
   try {
     return Either.right(format === "yaml" ? YAML.parse(text) : JSON.parse(text))
   } catch (error) {
+    // The YAML parser recurses per level: it overflows some hundreds of levels deep, before `findShapeIssue` can look.
+    if (error instanceof RangeError) return Either.left(tooDeep)
     return Either.left(`invalid ${format.toUpperCase()}: ${(error as Error).message}`)
   }
 }

@@ -75,6 +75,48 @@ describe("parseRuleSet", () => {
     ])
     assert.match(issues("{ rules: [", "json")[0]!, /^: invalid JSON/)
   })
+  it("refuses rule versions and priorities that the protobuf fields carrying them cannot hold", () => {
+    const numbered = (version: number, priority: number) =>
+      set(ok.replace("version: 1", `version: ${version}`).replace("priority: 1", `priority: ${priority}`))
+    assert.deepStrictEqual(issues(numbered(5_000_000_000, 10_000_000_000)), [
+      "rules[0].version: expected an integer from 1 to 4294967295",
+      "rules[0].priority: expected an integer from -2147483648 to 2147483647"
+    ])
+    assert.deepStrictEqual(issues(numbered(0, -2_147_483_649)), [
+      "rules[0].version: expected an integer from 1 to 4294967295",
+      "rules[0].priority: expected an integer from -2147483648 to 2147483647"
+    ])
+    assert.isTrue(Either.isRight(RuleSet.parseRuleSet(numbered(4_294_967_295, 2_147_483_647), "yaml")))
+    assert.isTrue(Either.isRight(RuleSet.parseRuleSet(numbered(1, -2_147_483_648), "yaml")))
+  })
+
+  describe("nesting", () => {
+    const leaf = { event: { name: "X", within: "1h" } }
+    const ruleSetOf = (when: unknown) =>
+      JSON.stringify({ rules: [{ id: "a", version: 1, name: "a", priority: 1, cooldown: "0s", action: { journey: "j" }, when }] })
+    const wrapped = (levels: number, wrap: (condition: unknown) => unknown) => {
+      let condition: unknown = leaf
+      for (let i = 0; i < levels; i++) condition = wrap(condition)
+      return ruleSetOf(condition)
+    }
+    const allOf = (condition: unknown) => ({ all: [condition] })
+    const notOf = (condition: unknown) => ({ not: condition })
+    // The rule set, `rules`, the rule, `when` and `event` are five levels: `not`s add one each.
+    const notsAtTheLimit = RuleSet.maxDepth - 5
+
+    it("refuses 1,000 levels of `all` with the depth message, in JSON and in YAML, without overflowing the stack", () => {
+      const text = wrapped(1_000, allOf)
+      const [json] = issues(text, "json")
+      assert.match(json!, /^rules\[0\]\.when(\.all\[0\])+\.all: nested more than 128 levels deep$/)
+      assert.deepStrictEqual(issues(text, "yaml"), [": nested more than 128 levels deep"])
+    })
+
+    it("accepts nesting up to the limit, and refuses one level more", () => {
+      assert.isTrue(Either.isRight(RuleSet.parseRuleSet(wrapped(notsAtTheLimit, notOf), "json")))
+      assert.match(issues(wrapped(notsAtTheLimit + 1, notOf), "json")[0]!, /: nested more than 128 levels deep$/)
+      assert.isTrue(Either.isRight(RuleSet.parseRuleSet(wrapped(60, allOf), "yaml")))
+    })
+  })
 })
 
 describe("Duration", () => {

@@ -10,8 +10,9 @@
 import { ActiveRules, Router, UserActors, UserDecider, UserState } from "@nudge/actors"
 import { EventId, RuleSetPublished, UserEvent } from "@nudge/domain"
 import { EventStore, Position, SqliteDatabase, SqliteEventStore } from "@nudge/event-store"
+import { RuleSet } from "@nudge/rules"
 import { SqliteState, StateStore } from "@nudge/state"
-import { Effect, Fiber, Layer } from "effect"
+import { Effect, Either, Fiber, Layer } from "effect"
 import * as fs from "node:fs"
 import * as os from "node:os"
 import * as path from "node:path"
@@ -88,7 +89,7 @@ const routeAll = (last: string) =>
 
 const main = async () => {
   const yaml = ruleSetYaml(rules)
-  const active = ActiveRules.fromPublished(1, yaml, "yaml")
+  const active = ActiveRules.make(1, Either.getOrThrow(RuleSet.parseRuleSet(yaml, "yaml")))
   const message = throughputMessages("bench-router", users)
   const inputs = Array.from({ length: events }, (_, i) => tracked(message, i))
   const pure = baseline(active, inputs)
