@@ -1,5 +1,5 @@
 import { TriggerEvent, type UserEvent, Versioned } from "@nudge/domain"
-import { Evaluation, type Timer } from "@nudge/rules"
+import { Cooldown, Evaluation, type Timer } from "@nudge/rules"
 import type { ActiveRules } from "./ActiveRules.js"
 import { resolve } from "./Resolver.js"
 import type { UserState } from "./UserState.js"
@@ -28,7 +28,8 @@ const scheduled = (userId: string, timers: ReadonlyArray<Timer.TimerRequest>) =>
 /**
  * A late event (it happened before the latest event time seen) can show that
  * an earlier firing should not have happened: the purchase made inside the
- * window that arrived after the deadline. Each such firing is retracted once.
+ * window that arrived after the deadline. Each such firing is retracted once,
+ * and no longer counts for cooldowns and caps.
  */
 const retractions = (
   rules: ActiveRules,
@@ -52,7 +53,15 @@ const retractions = (
     )
     return false
   })
-  return { recent: kept, retracted }
+  let rulesState = state.rules
+  let firedAt = state.firedAt
+  for (const f of state.recent) {
+    if (kept.includes(f)) continue
+    rulesState = Cooldown.forgetFiring(rulesState, f.ruleId, f.at)
+    const i = firedAt.indexOf(f.at)
+    if (i >= 0) firedAt = firedAt.filter((_, k) => k !== i)
+  }
+  return { state: { ...state, rules: rulesState, firedAt, recent: kept }, retracted }
 }
 
 const afterOutcome = (rules: ActiveRules, state: UserState, outcome: Evaluation.Outcome): Decided => {
@@ -97,8 +106,8 @@ export const decide = (rules: ActiveRules, state: UserState, input: Input): Deci
       })
       const decided = afterOutcome(rules, next, outcome)
       if (!late) return { ...decided, state: forget(decided.state) }
-      const { recent, retracted } = retractions(rules, decided.state, { id: input.eventId, name: event.name, occurredAt: event.occurredAt })
-      return { ...decided, state: forget({ ...decided.state, recent }), decisions: [...decided.decisions, ...retracted] }
+      const { state: corrected, retracted } = retractions(rules, decided.state, { id: input.eventId, name: event.name, occurredAt: event.occurredAt })
+      return { ...decided, state: forget(corrected), decisions: [...decided.decisions, ...retracted] }
     }
     case "TimerDue": {
       const outcome = Evaluation.timerDue(rules.compiled, next.rules, event)

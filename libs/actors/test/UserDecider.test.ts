@@ -225,4 +225,17 @@ rules:
     assert.deepStrictEqual([second.decisions, third.decisions], [[], []])
     assert.deepStrictEqual(Object.keys(third.state.rules.edges), ["once@v1"])
   })
+
+  it("lets a retracted firing hold no cooldown: the next deadline fires, as a backtest of the same history has it", () => {
+    const weekly = rules(`
+rules:
+  - { id: abandon, version: 1, name: a, priority: 1, cooldown: 7d, action: { journey: j }, when: { absent: { name: Completed Purchase, within: 48h, after: Started Checkout } } }
+`)
+    const first = timerOf(run(weekly, [tracked("Started Checkout", t0)]).perInput[0]!)
+    const prefix = [tracked("Started Checkout", t0), due(first), tracked("Completed Purchase", t0 + 47 * hour), tracked("Started Checkout", t0 + 60 * hour)]
+    const second = timerOf(run(weekly, prefix).perInput[3]!)
+    const { perInput } = run(weekly, [...prefix, due(second)])
+    const outcomes = perInput.map((decisions) => summary(decisions).filter((d) => !d.startsWith("TimerScheduled")))
+    assert.deepStrictEqual(outcomes, [[], ["fired abandon"], ["FiringRetracted abandon"], [], ["fired abandon"]])
+  })
 })

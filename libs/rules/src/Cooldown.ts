@@ -21,6 +21,17 @@ export const coolingDown = (rule: Limits, state: RulesState, at: number): boolea
 export const capReached = (rule: Limits, state: RulesState, at: number) =>
   rule.caps.find((cap) => firingsIn(state, rule, at - cap.per, at) >= cap.max)
 
+/**
+ * Forgets one firing of the rule at `at`: a retracted firing should not have happened, so it holds no cooldown or
+ * cap, as a backtest of the same history (which never makes it) has it.
+ */
+export const forgetFiring = (state: RulesState, ruleId: string, at: number): RulesState => {
+  const firings = state.firings[ruleId] ?? []
+  const i = firings.indexOf(at)
+  if (i >= 0) (state.firings as Mutable<RulesState["firings"]>)[ruleId] = firings.filter((_, k) => k !== i)
+  return state
+}
+
 /** Records a firing the resolver decided; forgets firings no cooldown or cap can still see. */
 export const recordFiring = (state: RulesState, rule: Limits, at: number): RulesState => {
   const kept = (state.firings[rule.id] ?? []).filter((t) => t > at - rule.firingMemoryMs)
