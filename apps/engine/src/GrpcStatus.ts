@@ -14,11 +14,22 @@ export class NotFound extends Schema.TaggedError<NotFound>()("NotFound", {
   }
 }
 
+/** The rule set in force was published before validation tightened, and no longer passes it. */
+export class StaleRuleSet extends Schema.TaggedError<StaleRuleSet>()("StaleRuleSet", {
+  version: Schema.Number,
+  reason: Schema.String
+}) {
+  override get message() {
+    return `rule set version ${this.version} no longer passes validation (${this.reason}); the router passes over it: publish a corrected set`
+  }
+}
+
 export type EngineError =
   | InvalidArgument
   | LimitExceeded
   | UserErased
   | NotFound
+  | StaleRuleSet
   | RuleSet.RuleSetError
   | WrongExpectedRevision
   | StreamDeleted
@@ -36,6 +47,7 @@ export const codeOf = (error: EngineError): status => {
       return status.RESOURCE_EXHAUSTED
     case "UserErased":
     case "StreamDeleted":
+    case "StaleRuleSet":
       return status.FAILED_PRECONDITION
     case "NotFound":
       return status.NOT_FOUND

@@ -14,6 +14,7 @@ import {
 import { Backtest, Compiler, RuleSet } from "@nudge/rules"
 import { Effect, Either } from "effect"
 import { answer, type ServiceBinding } from "./GrpcServer.js"
+import { StaleRuleSet } from "./GrpcStatus.js"
 import { type Decoded, message, withDecoders } from "./Wire.js"
 
 const formatOf = (format: RuleFormat) => (format === RuleFormat.RULE_FORMAT_JSON ? "json" : "yaml")
@@ -93,7 +94,9 @@ export const make = Effect.gen(function* () {
       Effect.gen(function* () {
         const current = yield* latest
         if (current === undefined) return { version: 0, rules: [], text: "" }
-        const ruleSet = Either.getOrThrow(RuleSet.parseRuleSet(current.published.text, current.published.format))
+        const parsed = RuleSet.parseRuleSet(current.published.text, current.published.format)
+        if (Either.isLeft(parsed)) return yield* new StaleRuleSet({ version: current.published.version, reason: parsed.left.message })
+        const ruleSet = parsed.right
         return {
           version: current.published.version,
           text: current.published.text,

@@ -1,5 +1,6 @@
 import { assert, describe, it } from "@effect/vitest"
 import * as grpc from "@grpc/grpc-js"
+import { EventId, RuleSetPublished } from "@nudge/domain"
 import { EventStore, GroupCommit, MemoryEventStore, StoreUnavailable } from "@nudge/event-store"
 import { Dedup, IngestLimits, Ingestor } from "@nudge/ingest"
 import { AuditServiceClient, EventLogServiceClient } from "@nudge/proto"
@@ -106,5 +107,26 @@ describe("gRPC edge errors", () => {
         )
       })
     )
+  )
+
+  it.effect("answers ListRules with FAILED_PRECONDITION when the stored rule set no longer passes validation, instead of INTERNAL", () =>
+    Effect.gen(function* () {
+      const config = TestEngine.config()
+      const text = `rules:
+  - { id: r, version: 5000000000, name: r, priority: 1, cooldown: 0s, action: { journey: j }, when: { event: { name: A, within: 1h } } }`
+      const published = new RuleSetPublished.RuleSetPublished({ version: 1, format: "yaml", text, publishedAt: 0 })
+      yield* StoredLog.append(config.dataDir, RuleSetPublished.stream, [{ id: EventId.forMessage("stale"), ...RuleSetPublished.encode(published) }])
+      const listed = yield* Effect.scoped(
+        Effect.gen(function* () {
+          const { port } = yield* TestEngine.start(config)
+          const control = controlClients(port)
+          const result = yield* Effect.promise(() => control.listRules())
+          control.close()
+          return result
+        })
+      )
+      assert.strictEqual(listed.ok ? "ok" : listed.error.code, grpc.status.FAILED_PRECONDITION)
+      assert.include(listed.ok ? "" : listed.error.details, "rule set version 1 no longer passes validation")
+    })
   )
 })
