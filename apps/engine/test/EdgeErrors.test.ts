@@ -7,7 +7,7 @@ import { AuditServiceClient, EventLogServiceClient } from "@nudge/proto"
 import { Effect, Layer } from "effect"
 import { serve } from "../src/GrpcServer.js"
 import * as IngestHandlers from "../src/IngestHandlers.js"
-import { type CallError, controlClients, ingestClient, request } from "./support/Clients.js"
+import { type CallError, controlClients, ingestClient, request, unaryBytes } from "./support/Clients.js"
 import * as StoredLog from "./support/StoredLog.js"
 import * as TestEngine from "./support/TestEngine.js"
 
@@ -128,5 +128,21 @@ describe("gRPC edge errors", () => {
       assert.strictEqual(listed.ok ? "ok" : listed.error.code, grpc.status.FAILED_PRECONDITION)
       assert.include(listed.ok ? "" : listed.error.details, "rule set version 1 no longer passes validation")
     })
+  )
+
+  it.effect("refuses a field this API version does not have on any method, not only on ingestion", () =>
+    Effect.scoped(
+      Effect.gen(function* () {
+        const { port } = yield* TestEngine.start(TestEngine.config())
+        const audit = new AuditServiceClient(`127.0.0.1:${port}`, grpc.credentials.createInsecure())
+        // ExplainRequest { firing_id: "f" } and a field 25 (varint 5) it does not have.
+        const result = yield* Effect.promise(() =>
+          unaryBytes(audit, "/nudge.v1.AuditService/Explain", Buffer.from([0x0a, 0x01, 0x66, 0xc8, 0x01, 0x05]))
+        )
+        audit.close()
+        assert.strictEqual(result.ok ? "ok" : result.error.code, grpc.status.INVALID_ARGUMENT)
+        assert.include(result.ok ? "" : result.error.details, "unknown field number 25")
+      })
+    )
   )
 })
