@@ -4,7 +4,6 @@ import {
   type AppendRequest,
   type AppendResult,
   EventStore,
-  Position,
   type ProposedEvent,
   type RecordedEvent,
   type StoreUnavailable,
@@ -186,12 +185,13 @@ export const layer = (options: ActorOptions = defaults) =>
        * Where the inputs decided so far end in the log. A replay from the store stops there: the user's later
        * events belong to later batches, which a new rule set may come before (they would be decided with the old
        * rules, then skipped as already folded in). A recovery replays the batch decided after the failed one too,
-       * since that batch's work for the user is void.
+       * since that batch's work for the user is void. Commit positions only: an EventStoreDB before 22.6 gives a
+       * stream read's events their write's commit position, and a rule set is never in a user stream's write.
        */
-      let frontier: Position | undefined
+      let frontier: bigint | undefined
       const decidedSoFar = (tail: ReadonlyArray<RecordedEvent>) => {
         const limit = frontier
-        return limit === undefined ? tail : tail.filter((e) => Position.compare(e.position, limit) <= 0)
+        return limit === undefined ? tail : tail.filter((e) => e.position.commit <= limit)
       }
 
       const snapshotEntries = (users: Iterable<UserState>) =>
@@ -472,7 +472,7 @@ export const layer = (options: ActorOptions = defaults) =>
           const rules = yield* Ref.get(rulesRef)
           const now = yield* Clock.currentTimeMillis
           const last = events.at(-1)
-          if (last !== undefined) frontier = last.position
+          if (last !== undefined) frontier = last.position.commit
           const split = partitions.map(() => [] as Array<RecordedEvent>)
           for (const e of events) split[hash(e.stream) % partitions.length]!.push(e)
           // A partition with no inputs is still completed: that is its idle sweep.
