@@ -1,5 +1,6 @@
 import type * as grpc from "@grpc/grpc-js"
 import { InvalidArgument } from "@nudge/ingest"
+import { UnknownFields } from "@nudge/proto"
 import { Either } from "effect"
 
 /** A request as the server sees it: decoded with its wire size, or why it could not be. */
@@ -7,21 +8,13 @@ export type Decoded<T> =
   | { readonly _tag: "Decoded"; readonly message: T; readonly bytes: number }
   | { readonly _tag: "Malformed"; readonly reason: string }
 
-/**
- * A field this API version does not have is refused on every method, not dropped: a client sending it expects it
- * to mean something. ts-proto keeps such fields by wire tag, the field number shifted past 3 wire-type bits.
- */
-const unknownFields = (message: unknown): string | undefined => {
-  const tags = Object.keys((message as { readonly _unknownFields?: object } | undefined)?._unknownFields ?? {})
-  return tags.length === 0 ? undefined : `unknown field number ${tags.map((tag) => Number(tag) >>> 3).join(", ")}: not part of this API version`
-}
-
 const decoder =
   <T>(decode: (buffer: Buffer) => T) =>
   (buffer: Buffer): Decoded<T> => {
     try {
       const message = decode(buffer)
-      const unknown = unknownFields(message)
+      // Every method refuses fields it does not have, not only ingestion.
+      const unknown = UnknownFields.describe(message as { readonly _unknownFields?: object })
       return unknown === undefined ? { _tag: "Decoded", message, bytes: buffer.length } : { _tag: "Malformed", reason: unknown }
     } catch (e) {
       return { _tag: "Malformed", reason: `malformed protobuf: ${e instanceof Error ? e.message : String(e)}` }

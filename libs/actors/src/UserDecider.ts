@@ -37,8 +37,12 @@ const retractions = (
   late: { readonly id: string; readonly name: string; readonly occurredAt: number }
 ) => {
   const retracted: Array<TriggerEvent.FiringRetracted> = []
+  let rulesState = state.rules
+  let firedAt = state.firedAt
   const kept = state.recent.filter((f) => {
     if (f.at < late.occurredAt || Evaluation.recheck(rules.compiled, state.rules, f)) return true
+    rulesState = Cooldown.forgetFiring(rulesState, f.ruleId, f.at)
+    firedAt = Cooldown.withoutOne(firedAt, f.at)
     retracted.push(
       new TriggerEvent.FiringRetracted(
         {
@@ -53,14 +57,6 @@ const retractions = (
     )
     return false
   })
-  let rulesState = state.rules
-  let firedAt = state.firedAt
-  for (const f of state.recent) {
-    if (kept.includes(f)) continue
-    rulesState = Cooldown.forgetFiring(rulesState, f.ruleId, f.at)
-    const i = firedAt.indexOf(f.at)
-    if (i >= 0) firedAt = firedAt.filter((_, k) => k !== i)
-  }
   return { state: { ...state, rules: rulesState, firedAt, recent: kept }, retracted }
 }
 

@@ -1,5 +1,5 @@
 import { Guard, UserEvent, Versioned } from "@nudge/domain"
-import type { IdentifyRequest, SetConsentRequest, TrackRequest } from "@nudge/proto"
+import { type IdentifyRequest, type SetConsentRequest, type TrackRequest, UnknownFields } from "@nudge/proto"
 import { Either, ParseResult, Schema } from "effect"
 import { InvalidArgument, LimitExceeded } from "./IngestError.js"
 import type { IngestLimits } from "./IngestLimits.js"
@@ -88,11 +88,8 @@ const firstIssue = (error: ParseResult.ParseError) => {
 type Unknowns = { readonly _unknownFields?: Record<number, unknown> | undefined }
 
 const unknownFields = (m: Unknowns | undefined, field: string): InvalidArgument | undefined => {
-  // ts-proto keys unknown fields by their wire tag: the field number is the tag without its 3 wire-type bits.
-  const numbers = Object.keys(m?._unknownFields ?? {}).map((tag) => Number(tag) >>> 3)
-  return numbers.length === 0
-    ? undefined
-    : new InvalidArgument({ field, reason: `unknown field number ${numbers.join(", ")}: not part of this API version` })
+  const reason = UnknownFields.describe(m)
+  return reason === undefined ? undefined : new InvalidArgument({ field, reason })
 }
 
 const toMillis = (t: { readonly seconds: number; readonly nanos: number }) => t.seconds * 1000 + Math.floor(t.nanos / 1e6)

@@ -26,10 +26,15 @@ export const capReached = (rule: Limits, state: RulesState, at: number) =>
  * cap, as a backtest of the same history (which never makes it) has it.
  */
 export const forgetFiring = (state: RulesState, ruleId: string, at: number): RulesState => {
-  const firings = state.firings[ruleId] ?? []
-  const i = firings.indexOf(at)
-  if (i >= 0) (state.firings as Mutable<RulesState["firings"]>)[ruleId] = firings.filter((_, k) => k !== i)
+  const firings = state.firings[ruleId]
+  if (firings !== undefined) (state.firings as Mutable<RulesState["firings"]>)[ruleId] = withoutOne(firings, at)
   return state
+}
+
+/** Firing times less one occurrence of `at`: a retracted firing, from a rule's list or a user's. */
+export const withoutOne = (times: ReadonlyArray<number>, at: number): ReadonlyArray<number> => {
+  const i = times.indexOf(at)
+  return i < 0 ? times : times.filter((_, k) => k !== i)
 }
 
 /** Records a firing the resolver decided; forgets firings no cooldown or cap can still see. */

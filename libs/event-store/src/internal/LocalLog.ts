@@ -126,13 +126,14 @@ export const writer = <P extends { readonly id: string }>(log: LocalLog<P>) => {
     let revision = state?.revision ?? -1n
     // An id repeated within the request is stored once and its repeats answered as duplicates of it, as a retry
     // would be: inserted twice, it would fail the unique index and with it the batch of every other caller.
-    const inserted = new Map<string, StoredRef>()
+    // Most requests (every ingested event) hold one event: no map for them.
+    const inserted = events.length > 1 ? new Map<string, StoredRef>() : undefined
     const appended = events.map((event, i) => {
-      const k = known[i] ?? inserted.get(event.id)
+      const k = known[i] ?? inserted?.get(event.id)
       if (k !== undefined) return duplicateOf(event.id, k)
       revision += 1n
       const position = log.insert(stream, revision, event, created)
-      inserted.set(event.id, { stream, revision, position })
+      inserted?.set(event.id, { stream, revision, position })
       return { id: event.id, revision, position: Position.of(position), duplicate: false }
     })
     log.setStream(stream, { revision, status: "live" })
